@@ -1,0 +1,34 @@
+# The two commands a user needs: `make demo` and `make test`. Both install what is missing
+# (scripts/setup-deps.sh), build, then run. Everything else is for developers.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+export AXOLOTL_FIXTURES ?= $(abspath ../shared/fixtures)
+
+.PHONY: all deps build test demo peers fuzz bench test-peers clean
+
+all: build
+
+deps:
+	./scripts/setup-deps.sh
+
+build:
+	./scripts/build.sh $(BUILD)
+
+test:
+	./scripts/make-test.sh $(BUILD)
+
+demo: deps build
+	./scripts/demo.sh $(BUILD)
+
+# Reference outputs from the live Python stack (transformers in .venv-peer), cached by version.
+peers:
+	./scripts/make-peer-refs.sh $(BUILD)/peer-cache
+
+fuzz:
+	./scripts/fuzz.sh 60
+
+bench: build
+	./scripts/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-fuzz

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: every CPU benchmark, one JSON line each, also appended to
+# bench/results/cpu-latest.jsonl (commit it when the numbers are for a closing note).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+FIX=${AXOLOTL_FIXTURES:-../shared/fixtures}
+out=bench/results/cpu-latest.jsonl
+mkdir -p bench/results; : > "$out"
+run() { "$@" | tee -a "$out"; }
+# The axolotl binary sets this before it loads libtorch (src/axl/cli/torch_loader.cpp);
+# bench programs link libtorch directly, so they get it from here.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+run python3 bench/startup.py "$BUILD/bin/axolotl"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$BUILD/bin/axolotl" convert llama2c --checkpoint "$FIX/llama2c-stories260K/stories260K.bin" --out "$tmp/stories" 2>/dev/null
+for t in 1 2; do
+  run "$BUILD/bin/bench_decode" --model "$tmp/stories" --name stories260K --threads $t --tokens 256
+done
+for t in 1 2; do
+  run "$BUILD/bin/bench_decode" --threads $t --tokens 64
+done

@@ -1,0 +1,25 @@
+// `axolotl generate`: greedy or sampled continuation of prompt ids with a KV cache.
+#include "axl/cli/command_options.h"
+#include "axl/cli/commands.h"
+#include "axl/cli/torch_loader.h"
+
+namespace axl::cli {
+
+void add_generate_command(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<GenerateOptions>();
+  CLI::App* cmd = app.add_subcommand("generate", "Generate tokens from a model");
+  cmd->add_option("--model", opts->model, "Hugging Face model folder")->required();
+  cmd->add_option("--prompt-ids", opts->prompt_ids, "prompt token ids, space separated (e.g. \"1\" for BOS)")->required();
+  cmd->add_option("--max-new-tokens", opts->max_new_tokens, "tokens to generate at most")->capture_default_str();
+  cmd->add_option("--temperature", opts->temperature, "0 means greedy")->capture_default_str();
+  cmd->add_option("--top-k", opts->top_k, "keep the k most likely tokens (0: off)")->capture_default_str();
+  cmd->add_option("--top-p", opts->top_p, "nucleus sampling threshold (1: off)")->capture_default_str();
+  cmd->add_option("--repetition-penalty", opts->repetition_penalty, "as transformers (1: off)")->capture_default_str();
+  cmd->add_option("--seed", opts->seed, "sampling seed")->capture_default_str();
+  cmd->add_flag("--output-ids", opts->output_ids, "print exactly one line to stdout: the generated ids");
+  cmd->add_flag("--ignore-eos", opts->ignore_eos, "do not stop at end-of-sequence ids");
+  add_common_torch_options(*cmd, opts->common);
+  cmd->callback([opts, &exit_code] { exit_code = run_in_torch("axl_generate_main", *opts); });
+}
+
+}  // namespace axl::cli

@@ -1,0 +1,39 @@
+#pragma once
+// Options of the subcommands that run in the torch-linked library. The front end (main.cpp,
+// cmd_*.cpp) fills them without libtorch; libaxl_torch.so's entry points (torch_entry.h)
+// receive them. Plain data only: this header crosses the dlopen boundary.
+#include <cstdint>
+#include <string>
+
+namespace axl::cli {
+
+struct CommonTorchOptions {
+  std::string device = "cpu";
+  std::string dtype = "float32";
+  int threads = 0;  // 0: libtorch's default
+};
+
+struct ForwardOptions {
+  CommonTorchOptions common;
+  std::string model, input, out;
+  std::string mask_key = "attention_mask";
+  std::string labels_key = "labels";
+  std::string attention = "auto";  // auto, eager, sdpa
+  bool hidden_states = false;
+};
+
+struct GenerateOptions {
+  CommonTorchOptions common;
+  std::string model;
+  std::string prompt_ids;
+  int64_t max_new_tokens = 32;
+  double temperature = 0.0;
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  double repetition_penalty = 1.0;
+  uint64_t seed = 0;
+  bool output_ids = false;
+  bool ignore_eos = false;
+};
+
+}  // namespace axl::cli

@@ -1,0 +1,16 @@
+#pragma once
+// One function per subcommand file registers it on the CLI11 app. Each returns nothing;
+// the subcommand's callback sets the exit code through `exit_code`.
+#include <CLI/CLI.hpp>
+
+namespace axl::cli {
+
+void add_forward_command(CLI::App& app, int& exit_code);
+void add_generate_command(CLI::App& app, int& exit_code);
+void add_convert_command(CLI::App& app, int& exit_code);
+
+// --device/--dtype/--threads, shared by every tensor subcommand.
+struct CommonTorchOptions;
+void add_common_torch_options(CLI::App& cmd, CommonTorchOptions& opts);
+
+}  // namespace axl::cli

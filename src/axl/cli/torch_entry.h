@@ -1,0 +1,9 @@
+#pragma once
+// The C entry points libaxl_torch.so exports for the front end. Each returns the process
+// exit code and prints its own one-line error; no exception crosses the boundary.
+#include "axl/cli/command_options.h"
+
+#define AXL_EXPORT extern "C" __attribute__((visibility("default")))
+
+AXL_EXPORT int axl_forward_main(const axl::cli::ForwardOptions* opts);
+AXL_EXPORT int axl_generate_main(const axl::cli::GenerateOptions* opts);

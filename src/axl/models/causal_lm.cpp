@@ -1,0 +1,222 @@
+#include "axl/models/causal_lm.h"
+
+#include <cmath>
+
+#include "axl/core/error.h"
+#include "axl/kernels/norms.h"
+#include "axl/kernels/rope.h"
+#include "axl/models/weight_names.h"
+
+namespace axl::models {
+
+at::Tensor Norm::forward(const at::Tensor& x) const {
+  switch (kind) {
+    case NormKind::RMS: return kernels::rms_norm(x, weight, eps);
+    case NormKind::RMSPlusOne: return kernels::rms_norm_plus_one(x, weight, eps);
+    case NormKind::LayerNorm: return kernels::layer_norm(x, weight, bias, eps);
+  }
+  return x;
+}
+
+std::vector<LinearSlot*> DecoderLayer::slots() {
+  std::vector<LinearSlot*> out;
+  for (auto* s : {&q, &k, &v, &qkv, &o, &gate, &up, &gate_up, &down})
+    if (s->has_value()) out.push_back(&s->value());
+  return out;
+}
+
+namespace {
+
+at::Tensor activation(const std::string& name, const at::Tensor& x) {
+  if (name == "silu") return at::silu(x);
+  if (name == "gelu_pytorch_tanh" || name == "gelu_new" || name == "gelu_fast")
+    return at::gelu(x, "tanh");
+  if (name == "gelu") return at::gelu(x);
+  if (name == "relu") return at::relu(x);
+  throw Error("unsupported activation '" + name + "'");
+}
+
+// [B, T, heads * D] -> [B, heads, T, D]
+at::Tensor split_heads(const at::Tensor& x, int64_t heads, int64_t d) {
+  return x.view({x.size(0), x.size(1), heads, d}).transpose(1, 2);
+}
+
+}  // namespace
+
+at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor& x,
+                                     int64_t layer_index, const at::Tensor& cos,
+                                     const at::Tensor& sin, const ForwardInput& in) const {
+  const ModelConfig& c = config;
+  const int64_t d = c.head_dim, nq = c.num_heads * d, nkv = c.num_kv_heads * d;
+  at::Tensor q, k, v;
+  if (layer.qkv) {
+    at::Tensor fused = layer.qkv->forward(x);
+    q = fused.narrow(-1, 0, nq);
+    k = fused.narrow(-1, nq, nkv);
+    v = fused.narrow(-1, nq + nkv, nkv);
+  } else {
+    q = layer.q->forward(x);
+    k = layer.k->forward(x);
+    v = layer.v->forward(x);
+  }
+  q = split_heads(q, c.num_heads, d);
+  k = split_heads(k, c.num_kv_heads, d);
+  v = split_heads(v, c.num_kv_heads, d);
+  if (layer.q_norm.defined()) {
+    q = layer.q_norm.forward(q);
+    k = layer.k_norm.forward(k);
+  }
+  if (!c.learned_positions) {
+    q = kernels::apply_rope(q, cos, sin);
+    k = kernels::apply_rope(k, cos, sin);
+  }
+
+  kernels::AttentionSpec spec;
+  spec.scale = c.attn_scale;
+  spec.softcap = c.attn_softcap;
+  spec.impl = in.attention;
+  if (layer.sliding && c.sliding_window) spec.sliding_window = *c.sliding_window;
+  spec.key_padding_mask = in.attention_mask;
+  spec.cu_seqlens = in.cu_seqlens;
+  if (in.cache != nullptr) {
+    KVCache& cache = *in.cache;
+    const int64_t t = x.size(1), start = cache.length;
+    if (start + t > cache.capacity)
+      throw Error("KV cache full: " + std::to_string(start + t) + " positions, capacity " +
+                  std::to_string(cache.capacity));
+    cache.k[layer_index].narrow(2, start, t).copy_(k);
+    cache.v[layer_index].narrow(2, start, t).copy_(v);
+    k = cache.k[layer_index].narrow(2, 0, start + t);
+    v = cache.v[layer_index].narrow(2, 0, start + t);
+    spec.q_offset = start;
+  }
+  at::Tensor out = kernels::attention(q, k, v, spec);  // [B, H, T, D]
+  out = out.transpose(1, 2).reshape({x.size(0), x.size(1), nq});
+  return layer.o->forward(out);
+}
+
+at::Tensor CausalLM::mlp_block(const DecoderLayer& layer, const at::Tensor& x) const {
+  const std::string& act = config.activation;
+  if (layer.gate_up) {
+    at::Tensor gu = layer.gate_up->forward(x);
+    const int64_t n = gu.size(-1) / 2;
+    return layer.down->forward(activation(act, gu.narrow(-1, 0, n)) * gu.narrow(-1, n, n));
+  }
+  if (layer.gate)
+    return layer.down->forward(activation(act, layer.gate->forward(x)) * layer.up->forward(x));
+  return layer.down->forward(activation(act, layer.up->forward(x)));
+}
+
+at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all_hidden) const {
+  const ModelConfig& c = config;
+  const at::Tensor& ids = in.input_ids;
+  if (ids.dim() != 2) throw Error("input_ids must be [batch, seq]");
+  const int64_t batch = ids.size(0), t = ids.size(1);
+  const int64_t past = in.cache != nullptr ? in.cache->length : 0;
+
+  at::Tensor positions = in.position_ids;
+  if (!positions.defined())
+    positions = at::arange(past, past + t, ids.options().dtype(at::kLong)).unsqueeze(0).expand({batch, t});
+
+  at::Tensor x = at::embedding(embed, ids);
+  if (c.scale_embeddings) {
+    // transformers multiplies by sqrt(hidden) rounded to the activation dtype.
+    at::Tensor scale = at::scalar_tensor(std::sqrt(static_cast<double>(c.hidden_size)),
+                                         x.options().dtype(at::kFloat)).to(x.scalar_type());
+    x = x * scale;
+  }
+  if (c.learned_positions) x = x + at::embedding(pos_embed, positions);
+
+  at::Tensor cos, sin;
+  if (!c.learned_positions) {
+    at::Tensor freqs = inv_freq;
+    if (c.rope.type == "dynamic")
+      freqs = kernels::rope_inv_freq(c.rope, c.rotary_dim(), c.max_position_embeddings,
+                                     past + t, embed.device());
+    std::tie(cos, sin) = kernels::rope_cos_sin(freqs.to(ids.device()), positions, x.scalar_type());
+  }
+
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const DecoderLayer& layer = layers[i];
+    if (all_hidden) all_hidden->push_back(x);
+    at::Tensor a = attention_block(layer, layer.attn_norm.forward(x), static_cast<int64_t>(i), cos, sin, in);
+    if (layer.attn_out_norm.defined()) a = layer.attn_out_norm.forward(a);
+    x = x + a;
+    at::Tensor m = mlp_block(layer, layer.mlp_norm.forward(x));
+    if (layer.mlp_out_norm.defined()) m = layer.mlp_out_norm.forward(m);
+    x = x + m;
+  }
+  if (in.cache != nullptr) in.cache->length += t;
+  x = final_norm.forward(x);
+  if (all_hidden) all_hidden->push_back(x);
+  return x;
+}
+
+at::Tensor CausalLM::logits_from_hidden(const at::Tensor& h) const {
+  at::Tensor logits = lm_head.forward(h);
+  if (config.final_softcap != 0.0)
+    logits = at::tanh(logits / config.final_softcap) * config.final_softcap;
+  return logits;
+}
+
+ForwardOutput CausalLM::forward(const ForwardInput& in) const {
+  ForwardOutput out;
+  at::Tensor h = hidden(in, in.output_hidden_states ? &out.hidden_states : nullptr);
+  out.logits = logits_from_hidden(h);
+  return out;
+}
+
+KVCache CausalLM::make_cache(int64_t batch, int64_t capacity) const {
+  KVCache cache;
+  cache.capacity = capacity;
+  auto opts = embed.options();
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    cache.k.push_back(at::empty({batch, config.num_kv_heads, capacity, config.head_dim}, opts));
+    cache.v.push_back(at::empty({batch, config.num_kv_heads, capacity, config.head_dim}, opts));
+  }
+  return cache;
+}
+
+std::vector<LinearSlot*> CausalLM::slots() {
+  std::vector<LinearSlot*> out;
+  for (auto& layer : layers)
+    for (auto* s : layer.slots()) out.push_back(s);
+  out.push_back(&lm_head);
+  return out;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> CausalLM::named_tensors() const {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  auto add_norm = [&](const Norm& n) {
+    if (!n.defined()) return;
+    out.emplace_back(n.name + ".weight", n.weight);
+    if (n.bias.defined()) out.emplace_back(n.name + ".bias", n.bias);
+  };
+  auto add_slot = [&](const LinearSlot& s) {
+    out.emplace_back(s.name + ".weight", s.base->dense_weight());
+    if (s.bias.defined()) out.emplace_back(s.name + ".bias", s.bias);
+  };
+  const WeightNames& names = weight_names_for(config);
+  out.emplace_back(names.embed, embed);
+  if (pos_embed.defined()) out.emplace_back(names.pos_embed, pos_embed);
+  for (const auto& layer : layers) {
+    for (const Norm* n : {&layer.attn_norm, &layer.mlp_norm, &layer.attn_out_norm,
+                          &layer.mlp_out_norm, &layer.q_norm, &layer.k_norm})
+      add_norm(*n);
+    for (const auto* s : {&layer.q, &layer.k, &layer.v, &layer.qkv, &layer.o, &layer.gate,
+                          &layer.up, &layer.gate_up, &layer.down})
+      if (s->has_value()) add_slot(s->value());
+  }
+  add_norm(final_norm);
+  if (!config.tie_word_embeddings) add_slot(lm_head);
+  return out;
+}
+
+at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  const int64_t t = logits.size(1);
+  at::Tensor shift_logits = logits.narrow(1, 0, t - 1).reshape({-1, logits.size(-1)}).to(at::kFloat);
+  at::Tensor shift_labels = labels.narrow(1, 1, t - 1).reshape({-1}).to(logits.device());
+  return at::cross_entropy_loss(shift_logits, shift_labels, {}, at::Reduction::Mean, -100);
+}
+
+}  // namespace axl::models

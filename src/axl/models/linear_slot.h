@@ -1,0 +1,70 @@
+#pragma once
+// The seam between the decoder and PEFT / quantization. Every projection in the decoder is a
+// LinearSlot: a frozen base (a dense weight here, a quantized one from quant/) plus a stack
+// of adapters (from peft/). The decoder only calls slot.forward(x); it never knows what is
+// plugged in, and adapters never know which model family they sit in.
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace axl::models {
+
+class SlotBase {
+ public:
+  virtual ~SlotBase() = default;
+  virtual at::Tensor forward(const at::Tensor& x) const = 0;  // x W^T, without the bias
+  virtual int64_t in_features() const = 0;
+  virtual int64_t out_features() const = 0;
+  // The weight as a dense [out, in] tensor (dequantised if need be), for merges and exports.
+  virtual at::Tensor dense_weight() const = 0;
+};
+
+class DenseBase : public SlotBase {
+ public:
+  explicit DenseBase(at::Tensor weight) : weight(std::move(weight)) {}
+  at::Tensor forward(const at::Tensor& x) const override { return at::linear(x, weight); }
+  int64_t in_features() const override { return weight.size(1); }
+  int64_t out_features() const override { return weight.size(0); }
+  at::Tensor dense_weight() const override { return weight; }
+  at::Tensor weight;  // [out, in]
+};
+
+struct LinearSlot;
+
+// An adapter wraps the slot's computation: `base(x')` runs the base and the bias on whatever
+// input the adapter chooses (IA3 scales inputs, LoRA adds to the output, DoRA rescales it).
+class SlotAdapter {
+ public:
+  using BaseFn = std::function<at::Tensor(const at::Tensor&)>;
+  virtual ~SlotAdapter() = default;
+  virtual at::Tensor forward(const at::Tensor& x, const LinearSlot& slot, const BaseFn& base) = 0;
+};
+
+struct LinearSlot {
+  std::string name;  // the Hugging Face module path, e.g. model.layers.0.self_attn.q_proj
+  std::shared_ptr<SlotBase> base;
+  at::Tensor bias;   // undefined when the projection has none
+  std::vector<std::shared_ptr<SlotAdapter>> adapters;  // applied innermost first
+
+  at::Tensor forward_base(const at::Tensor& x) const {
+    at::Tensor y = base->forward(x);
+    return bias.defined() ? y + bias : y;
+  }
+  at::Tensor forward(const at::Tensor& x) const {
+    if (adapters.empty()) return forward_base(x);
+    return forward_from(x, adapters.size());
+  }
+
+ private:
+  at::Tensor forward_from(const at::Tensor& x, std::size_t n) const {
+    if (n == 0) return forward_base(x);
+    return adapters[n - 1]->forward(x, *this, [this, n](const at::Tensor& xi) {
+      return forward_from(xi, n - 1);
+    });
+  }
+};
+
+}  // namespace axl::models
