@@ -7,7 +7,7 @@ BUILD=${1:-build}
 now() { date +%s; }
 t0=$(now); ./scripts/setup-deps.sh; t1=$(now)
 ./scripts/build.sh "$BUILD"; t2=$(now)
-./scripts/make-peer-refs.sh "$BUILD/peer-cache"
+AXL_BIN=$BUILD/bin/axolotl ./scripts/make-peer-refs.sh "$BUILD/peer-cache"
 export AXL_PEER_FIXTURES=$PWD/$BUILD/peer-cache
 rc=0
 ctest --test-dir "$BUILD" --output-on-failure -j 2 || rc=$?

@@ -99,6 +99,6 @@ TEST_P(PeerParity, MatchesLiveTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(Models, PeerParity,
                          ::testing::Values("Qwen3ForCausalLM", "Gemma2ForCausalLM",
-                                           "LlamaRope3SlidingForCausalLM"));
+                                           "LlamaRope3SlidingForCausalLM", "Stories260KConverted"));
 
 }  // namespace
