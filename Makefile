@@ -17,12 +17,19 @@ build:
 test:
 	./scripts/make-test.sh $(BUILD)
 
-demo: deps build
+# The demo needs no Python peers, so it skips installing them.
+demo:
+	AXL_SKIP_PEER=1 ./scripts/setup-deps.sh
+	./scripts/build.sh $(BUILD)
 	./scripts/demo.sh $(BUILD)
 
 # Reference outputs from the live Python stack (transformers in .venv-peer), cached by version.
 peers:
 	./scripts/make-peer-refs.sh $(BUILD)/peer-cache
+
+# Slow checks against llama.cpp (builds llama-cpp-python into .venv-peer the first time).
+test-peers:
+	./scripts/test-peers.sh $(BUILD)
 
 fuzz:
 	./scripts/fuzz.sh 60

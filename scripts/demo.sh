@@ -17,16 +17,13 @@ echo "== greedy generation from BOS (256 tokens), compared with llama2.c's golde
 ids=$("$AXL" generate --model "$OUT/stories260K" --prompt-ids 1 --max-new-tokens 256 --ignore-eos --output-ids)
 want=$(python3 -c "import json;print(' '.join(map(str,json.load(open('$FIX/golden/stories260K_greedy_256.json'))['generated_ids'])))")
 if [ "$ids" = "$want" ]; then echo "greedy ids match llama2.c token for token (256/256)"; else echo "MISMATCH"; exit 1; fi
-python3 - "$S/tok512.model" "$ids" <<'PY' || true
-import sys
-try:
-    import sentencepiece as spm
-except ImportError:
-    sys.exit(0)
-sp = spm.SentencePieceProcessor(model_file=sys.argv[1])
-print("text:", sp.decode([int(i) for i in sys.argv[2].split()])[:400], "...")
-PY
+decode() {  # ids -> text, when a Python with sentencepiece is at hand (text prompts arrive with the tokenizer issue)
+  local py=.venv-peer/bin/python; [ -x $py ] || return 0
+  $py -c 'import sys,sentencepiece as s;print("text:",s.SentencePieceProcessor(model_file=sys.argv[1]).decode([int(i) for i in sys.argv[2].split()])[:300],"...")' "$S/tok512.model" "$1" 2>/dev/null || true
+}
+decode "$ids"
 echo "== sampled (temperature 0.8, top-p 0.9, seed 42)"
-"$AXL" generate --model "$OUT/stories260K" --prompt-ids 1 --max-new-tokens 64 --temperature 0.8 --top-p 0.9 --seed 42 --output-ids
+sampled=$("$AXL" generate --model "$OUT/stories260K" --prompt-ids 1 --max-new-tokens 64 --temperature 0.8 --top-p 0.9 --seed 42 --output-ids)
+echo "$sampled"; decode "$sampled"
 echo "== timing"
 time "$AXL" generate --model "$OUT/stories260K" --prompt-ids 1 --max-new-tokens 256 --ignore-eos --output-ids >/dev/null

