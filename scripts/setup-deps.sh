@@ -55,7 +55,7 @@ if [ "${AXL_SKIP_PEER:-0}" != 1 ]; then
   "$PEER_VENV/bin/pip" install -q --disable-pip-version-check --no-deps "${PEER_DATA_PKGS[@]}"
 fi
 
-got=$("$BUILD_VENV/bin/python" -c 'import torch;print(torch.__version__.split("+")[0])')
+got=$("$BUILD_VENV/bin/python" -W ignore -c 'import torch;print(torch.__version__.split("+")[0])')
 if [ "$got" != "$TORCH_VERSION" ]; then
   echo "setup-deps: build venv has torch $got, need exactly $TORCH_VERSION" >&2; exit 1
 fi
