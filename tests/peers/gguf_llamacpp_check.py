@@ -22,7 +22,15 @@ b. Teacher-forced top-1 agreement on the ORIGINAL Q4_1 file, llama.cpp at its de
    94.5-97.3% across 256-token windows of ENGLISH_TEXT (and is 94.5% on this window with a float32
    KV cache), so 95% is close to llama.cpp's own quantisation noise: a failure here says look at
    llama_cpp_f32_vs_q4_1_top1_agreement first.
-c. One JSON line on stdout; exit 1 if a check fails.
+c. Tokenizer: `axolotl convert gguf --tokenizer-only` on the Q4_1 file (gpt2 BPE, pre "smollm")
+   and on stories260K's tok512.model written into a llama-vocab GGUF (as
+   gguf_tokenizer_reference.py writes it); `tokenizers` on our tokenizer.json must give
+   llama.cpp's ids (Llama.tokenize on a vocab-only load) for the golden strings, the first 20k
+   chars of tinyshakespeare and a chat-rendered text, with and without BOS, with special tokens
+   parsed (tokenizers' default) and not parsed (tokenizers' encode_special_tokens). Then every
+   tokenizer.ggml.pre family we convert (PRE_NAMES), each on a vocab-only copy of SmolLM2's
+   vocabulary and merges with that pre name: our Split regexes against llama.cpp's.
+d. One JSON line on stdout; exit 1 if a check fails.
 
 Prompts are tokenised at run time with llama-cpp-python's Llama.tokenize (vocab-only load;
 special tokens parsed, so <|im_start|> is one id); the ids are in the JSON line.
@@ -208,6 +216,95 @@ def llama_greedy(llm, prompt_ids):
     return out
 
 
+def tokenizer_check(axl, scratch, gguf_path, name, fixtures):
+    """Our converted tokenizer against llama.cpp's own tokenizer on the same GGUF."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+    import gguf_tokenizer_reference as ref
+
+    out = os.path.join(scratch, f"tok-{name}")
+    run([axl, "convert", "gguf", "--input", gguf_path, "--out", out, "--tokenizer-only"])
+    ours = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
+    ours_raw = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
+    ours_raw.encode_special_tokens = True  # special tokens as plain text, like special=False
+    with open(os.path.join(out, "tokenizer_config.json"), encoding="utf-8") as f:
+        add_bos = json.load(f)["add_bos_token"]
+    chat = AutoTokenizer.from_pretrained(out).apply_chat_template(ref.MESSAGES, tokenize=False,
+                                                                  add_generation_prompt=True)
+    vocab = llama(gguf_path, vocab_only=True)
+    n = total = 0
+    mismatches = []
+    for case in ref.cases_for(fixtures, chat):
+        for special in (True, False):
+            for bos in (False, True):
+                want = vocab.tokenize(case["text"].encode(), add_bos=bos and add_bos, special=special)
+                got = (ours if special else ours_raw).encode(case["text"], add_special_tokens=bos).ids
+                total += 1
+                if want == got:
+                    n += 1
+                else:
+                    j = next((k for k in range(min(len(want), len(got))) if want[k] != got[k]),
+                             min(len(want), len(got)))
+                    mismatches.append({"case": case["name"], "special": special, "bos": bos, "at": j,
+                                       "llama_cpp": want[j:j + 4], "ours": got[j:j + 4]})
+    del vocab
+    log(f"tokenizer {name}: {n}/{total} encodings equal to llama.cpp's")
+    return {"match": f"{n}/{total}", "ok": n == total, "mismatches": mismatches[:10]}
+
+
+PRE_NAMES = ["default", "llama-bpe", "dbrx", "glm4", "gpt-2", "trillion", "smollm", "starcoder", "falcon",
+             "qwen2", "stablelm2", "qwen35", "gpt-4o", "tekken", "bloom", "poro-chat", "viking",
+             "deepseek-coder", "deepseek-v3"]
+PRE_EXTRA_TEXT = "I'M HERE, you're THERE 12345 \u00bd \u00b2 \u0663 x\u00b2  \n\n  tabs\t\ttabs  don't DON'T it's"
+
+
+def pre_tokenizer_sweep(axl, scratch, src, fixtures):
+    """One vocab-only GGUF per pre name (SmolLM2's tokens, types and merges); ours vs llama.cpp."""
+    from tokenizers import Tokenizer
+    import gguf_tokenizer_reference as ref
+
+    reader = gguf.GGUFReader(src)
+    strs = lambda key: [bytes(reader.fields[key].parts[i]) for i in reader.fields[key].data]
+    tokens, merges = strs("tokenizer.ggml.tokens"), strs("tokenizer.ggml.merges")
+    types = [int(t) for t in reader.fields["tokenizer.ggml.token_type"].contents()]
+    texts, shakespeare = ref.golden_texts(fixtures)
+    texts = texts + [shakespeare[:5000], PRE_EXTRA_TEXT]
+    out, ok = {}, True
+    for pre in PRE_NAMES:
+        path = os.path.join(scratch, f"pre-{pre}.gguf")
+        w = gguf.GGUFWriter(path, arch="llama")
+        w.add_context_length(8192)
+        w.add_embedding_length(576)
+        w.add_block_count(1)
+        w.add_feed_forward_length(1536)
+        w.add_head_count(9)
+        w.add_head_count_kv(3)
+        w.add_layer_norm_rms_eps(1e-5)
+        w.add_tokenizer_model("gpt2")
+        w.add_tokenizer_pre(pre)
+        w.add_token_list(tokens)
+        w.add_token_types(types)
+        w.add_token_merges(merges)
+        w.add_bos_token_id(1)
+        w.add_eos_token_id(2)
+        w.add_add_bos_token(False)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        hf = os.path.join(scratch, f"pre-{pre}")
+        run([axl, "convert", "gguf", "--input", path, "--out", hf, "--tokenizer-only"])
+        ours = Tokenizer.from_file(os.path.join(hf, "tokenizer.json"))
+        vocab = llama(path, vocab_only=True)
+        same = [vocab.tokenize(t.encode(), add_bos=False, special=True) == ours.encode(t, add_special_tokens=False).ids
+                for t in texts]
+        del vocab
+        out[pre] = f"{sum(same)}/{len(texts)}"
+        ok = ok and all(same)
+    log(f"pre-tokenizers: {out}")
+    return {"match": out, "ok": ok}
+
+
 def top2(row):
     i = np.argsort(row)[::-1][:2]
     return [int(i[0]), int(i[1])], float(row[i[0]] - row[i[1]])
@@ -222,6 +319,16 @@ def main():
     q41 = find_gguf()
     ok = True
     result = {"llama_cpp_python": llama_cpp.__version__, "gguf": os.path.basename(q41)}
+
+    # c. tokenizer conversion against llama.cpp's tokenizer
+    import gguf_tokenizer_reference as tok_ref
+    fixtures = os.path.abspath(os.environ.get("AXOLOTL_FIXTURES", "../shared/fixtures"))
+    stories = tok_ref.write_stories_gguf(os.path.join(fixtures, "llama2c-stories260K/tok512.model"),
+                                         os.path.join(scratch, "stories260K-tok512.gguf"))
+    result["tokenizer"] = {name: tokenizer_check(axl, scratch, path, name, fixtures)
+                           for name, path in (("SmolLM2", q41), ("Stories", stories))}
+    result["tokenizer"]["pre_tokenizers"] = pre_tokenizer_sweep(axl, scratch, q41, fixtures)
+    ok = ok and all(r["ok"] for r in result["tokenizer"].values())
 
     vocab = llama(q41, vocab_only=True)
     eos = vocab.token_eos()

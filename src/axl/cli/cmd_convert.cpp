@@ -4,6 +4,7 @@
 
 #include "axl/cli/commands.h"
 #include "axl/models/gguf_convert.h"
+#include "axl/models/gguf_tokenizer_convert.h"
 #include "axl/models/llama2c_convert.h"
 
 namespace axl::cli {
@@ -25,14 +26,20 @@ void add_convert_command(CLI::App& app, int& exit_code) {
 
   struct GgufArgs {
     std::string input, out_dir;
+    bool tokenizer_only = false;
   };
   auto gguf = std::make_shared<GgufArgs>();
-  CLI::App* gcmd = convert->add_subcommand("gguf", "llama.cpp GGUF (Llama family) -> float32 safetensors + config.json");
+  CLI::App* gcmd = convert->add_subcommand(
+      "gguf", "llama.cpp GGUF (Llama family) -> float32 safetensors + config.json + tokenizer files");
   gcmd->add_option("--input", gguf->input, "the .gguf file")->required();
   gcmd->add_option("--out", gguf->out_dir, "output folder")->required();
+  gcmd->add_flag("--tokenizer-only", gguf->tokenizer_only,
+                 "write only tokenizer.json, tokenizer_config.json and special_tokens_map.json");
   gcmd->callback([gguf, &exit_code] {
-    models::convert_gguf(gguf->input, gguf->out_dir);
-    std::cerr << "wrote " << gguf->out_dir << " (the tokenizer is not converted)\n";
+    const auto notes = gguf->tokenizer_only ? models::convert_gguf_tokenizer(gguf->input, gguf->out_dir)
+                                            : models::convert_gguf(gguf->input, gguf->out_dir);
+    for (const auto& note : notes) std::cerr << "note: " << note << "\n";
+    std::cerr << "wrote " << gguf->out_dir << "\n";
     exit_code = 0;
   });
 }

@@ -15,6 +15,7 @@
 #include "axl/core/safetensors.h"
 #include "axl/models/gguf_dequant.h"
 #include "axl/models/gguf_file.h"
+#include "axl/models/gguf_tokenizer_convert.h"
 
 namespace axl::models {
 
@@ -187,7 +188,7 @@ struct Target {
 
 }  // namespace
 
-void convert_gguf(const std::string& input, const std::string& out_dir) {
+std::vector<std::string> convert_gguf(const std::string& input, const std::string& out_dir) {
   if (out_dir.empty()) throw Error("convert gguf: --out is required");
   auto f = GgufFile::open(input);
   const std::string& src = f->path();
@@ -254,6 +255,9 @@ void convert_gguf(const std::string& input, const std::string& out_dir) {
     targets[g + "ffn_down.weight"] = {h + "mlp.down_proj.weight", {D, F}};
   }
 
+  // The tokenizer is checked before the (slow) weights are converted, and written after them.
+  const std::optional<HfTokenizerFiles> tokenizer = hf_tokenizer_from_gguf(*f);
+
   std::optional<json> rope_scaling = rope_scaling_from_metadata(*f, ctx);
   std::vector<std::vector<float>> keep;  // owns the float32 data until it is written
   keep.reserve(f->tensors().size());
@@ -318,6 +322,8 @@ void convert_gguf(const std::string& input, const std::string& out_dir) {
   write_safetensors((out / "model.safetensors").string(), items, {{"format", "pt"}});
   write_file_atomic((out / "generation_config.json").string(), gen.dump(2) + "\n");
   write_file_atomic((out / "config.json").string(), config.dump(2) + "\n");
+  if (!tokenizer) return {src + " has no tokenizer (no tokenizer.ggml.* metadata); no tokenizer files written"};
+  return write_hf_tokenizer_files(*tokenizer, out_dir);
 }
 
 }  // namespace axl::models
