@@ -54,5 +54,43 @@ else
   skip forward-runs
 fi
 
+# validate: real Axolotl configs with local model/dataset overrides; each validates or stops
+# with exit 2 and one line naming the first unsupported key.
+if [ -n "$FIX" ] && [ -d "$FIX/axolotl-configs" ] && [ -d "$FIX/hf-tiny/LlamaForCausalLM" ]; then
+  C="$FIX/axolotl-configs"; D="$FIX/datasets/alpaca/stanford_alpaca_data_1k.json"
+  check_validate_stops() {  # config file, hf-tiny family, expected key text, extra overrides...
+    local file=$1 family=$2 want=$3; shift 3
+    check_user_error "validate-${file%.y*ml}" "$want" "$AXL" validate "$C/$file" --base-model "$FIX/hf-tiny/$family" --datasets.0.path="$D" "$@"
+  }
+  check_validate_stops examples__gemma3__gemma-3-1b-qlora.yml GemmaForCausalLM '`load_in_4bit: true` is not supported'
+  check_validate_stops examples__llama-3__instruct-dpo-lora-8b.yml LlamaForCausalLM '`load_in_8bit: true` is not supported'
+  check_validate_stops examples__llama-3__lora-1b.yml LlamaForCausalLM '`optimizer: adamw_8bit` is not supported'
+  check_validate_stops examples__llama-3__qlora-1b.yml LlamaForCausalLM '`load_in_4bit: true` is not supported'
+  check_validate_stops examples__mistral__config.yml MistralForCausalLM '`optimizer: adamw_bnb_8bit` is not supported'
+  check_validate_stops examples__phi__phi3-ft.yml Phi3ForCausalLM '`eval_table_size: 2` is not supported'
+  check_validate_stops examples__qwen2__dpo.yaml Qwen2ForCausalLM '`rl: dpo` is not supported'
+  check_validate_stops examples__streaming__pretrain.yaml LlamaForCausalLM '`pretraining_dataset: '
+  # With a supported optimizer the Llama LoRA example validates and prints the plan.
+  out=$("$AXL" validate "$C/examples__llama-3__lora-1b.yml" --base-model "$FIX/hf-tiny/LlamaForCausalLM" \
+        --datasets.0.path="$D" --optimizer adamw_torch --micro-batch-size 4 2>"$TMP/validate.err"); rc=$?
+  if [ $rc -eq 0 ] && [[ "$out" == *"trainable: 32,768"* ]] && [[ "$out" == *"= 8 samples per optimizer step"* ]] \
+     && [[ "$out" == *"attention: sdpa"* ]] && grep -q "sample_packing: true trains unpacked" "$TMP/validate.err"; then
+    pass validate-lora-1b-plan
+  else
+    fail validate-lora-1b-plan "rc=$rc out=${out:0:200} err=$(head -c 300 "$TMP/validate.err")"
+  fi
+  # Errors name file:line:column; an unknown key warns (exit 0) unless strict.
+  printf 'base_model: %s\nlearning_rate: 1e-4\ndatasets:\n  - path: d.jsonl\n    type: alpaca\nmicro_batch_size: two\n' \
+    "$FIX/hf-tiny/LlamaForCausalLM" > "$TMP/bad.yml"
+  check_user_error validate-type-error "bad.yml:6:19: micro_batch_size: expected a whole number" "$AXL" validate "$TMP/bad.yml"
+  sed 's/^micro_batch_size: two$/debugg: true/' "$TMP/bad.yml" > "$TMP/unknown.yml"
+  err=$("$AXL" validate "$TMP/unknown.yml" 2>&1 >/dev/null); rc=$?
+  [ $rc -eq 0 ] && [[ "$err" == *"unknown key 'debugg'"* ]] && pass validate-unknown-warns || fail validate-unknown-warns "rc=$rc $err"
+  check_user_error validate-unknown-strict "unknown key 'debugg'" "$AXL" validate "$TMP/unknown.yml" --strict
+  check_user_error validate-missing-model "not in the Hugging Face cache" env HF_HUB_CACHE="$TMP/empty-cache" "$AXL" validate "$TMP/unknown.yml" --base-model nobody/nothing
+else
+  skip validate-real-configs
+fi
+
 echo "cli: $fails failed, $skipped skipped"
 [ $fails -eq 0 ]
