@@ -20,3 +20,7 @@ done
 for t in 1 2; do
   run "$BUILD/bin/bench_decode" --threads $t --tokens 64
 done
+# Tokenizers: ours and the Rust `tokenizers` (peer venv) side by side on Tiny Shakespeare.
+if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_tokenizer" ]; then
+  run .venv-peer/bin/python bench/tokenizer.py "$BUILD/bin/bench_tokenizer" "$FIX"
+fi

@@ -92,5 +92,35 @@ else
   skip validate-real-configs
 fi
 
+# tokenize: ids, tokens and chat renders with the fixture tokenizers; generate --prompt streams text.
+if [ -n "$FIX" ] && [ -d "$FIX/tokenizers/qwen3" ] && [ -d "$FIX/llama2c-stories260K" ]; then
+  out=$("$AXL" tokenize --tokenizer "$FIX/tokenizers/llama3" --text "Hello, my dog is cute" --ids)
+  [ "$out" = "9906 11 856 5679 374 19369" ] && pass tokenize-ids || fail tokenize-ids "$out"
+  out=$("$AXL" tokenize --tokenizer "$FIX/tokenizers/llama3" --text "Hello, my dog" | tr '\n' '|')
+  [ "$out" = "Hello|,|Ġmy|Ġdog|" ] && pass tokenize-tokens || fail tokenize-tokens "$out"
+  # A golden qwen3 render (transformers' apply_chat_template) must come out byte for byte.
+  python3 - "$FIX/golden/chat_template_renders.json" "$TMP" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = next(c for c in d["cases"] if c["template"] == "qwen3" and c["add_generation_prompt"] and not c["tools"] and c["error"] is None)
+json.dump({"messages": c["messages"]}, open(sys.argv[2] + "/chat.json", "w"), ensure_ascii=False)
+open(sys.argv[2] + "/chat.want", "w", encoding="utf-8", newline="").write(c["output"])
+PY
+  "$AXL" tokenize --tokenizer "$FIX/tokenizers/qwen3" --chat "$TMP/chat.json" --add-generation-prompt > "$TMP/chat.got" \
+    && cmp -s "$TMP/chat.got" "$TMP/chat.want" && pass tokenize-chat-golden || fail tokenize-chat-golden "render differs"
+  check_user_error tokenize-no-template "has no chat_template" "$AXL" tokenize --tokenizer "$FIX/llama2c-stories260K/tok512.model" --chat "$TMP/chat.json"
+  check_user_error tokenize-bad-template-name "chatmlx" "$AXL" tokenize --tokenizer "$FIX/tokenizers/qwen3" --chat "$TMP/chat.json" --chat-template chatmlx
+  if [ -d "$TMP/stories" ]; then
+    out=$("$AXL" generate --model "$TMP/stories" --prompt "Once upon a time" --max-new-tokens 24 2>/dev/null)
+    [[ "$out" == ", there was a little girl named Lily."* ]] && pass generate-prompt-text || fail generate-prompt-text "$out"
+    ids=$("$AXL" tokenize --tokenizer "$TMP/stories" --text "Once upon a time" --ids)
+    a=$("$AXL" generate --model "$TMP/stories" --prompt-ids "$ids" --max-new-tokens 24 --output-ids 2>/dev/null)
+    b=$("$AXL" generate --model "$TMP/stories" --prompt "Once upon a time" --max-new-tokens 24 --output-ids 2>/dev/null)
+    [ -n "$a" ] && [ "$a" = "$b" ] && pass generate-prompt-same-ids || fail generate-prompt-same-ids "$a vs $b"
+  fi
+else
+  skip tokenize-ids
+fi
+
 echo "cli: $fails failed, $skipped skipped"
 [ $fails -eq 0 ]

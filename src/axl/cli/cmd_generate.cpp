@@ -1,7 +1,9 @@
-// `axolotl generate`: greedy or sampled continuation of prompt ids with a KV cache.
+// `axolotl generate`: greedy or sampled continuation of a prompt (ids, or text through the
+// model's tokenizer, streamed back as text) with a KV cache.
 #include "axl/cli/command_options.h"
 #include "axl/cli/commands.h"
 #include "axl/cli/torch_loader.h"
+#include "axl/core/error.h"
 
 namespace axl::cli {
 
@@ -9,7 +11,12 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<GenerateOptions>();
   CLI::App* cmd = app.add_subcommand("generate", "Generate tokens from a model");
   cmd->add_option("--model", opts->model, "Hugging Face model folder")->required();
-  cmd->add_option("--prompt-ids", opts->prompt_ids, "prompt token ids, space separated (e.g. \"1\" for BOS)")->required();
+  auto* ids = cmd->add_option("--prompt-ids", opts->prompt_ids, "prompt token ids, space separated (e.g. \"1\" for BOS)");
+  auto* text = cmd->add_option("--prompt", opts->prompt_text,
+                               "prompt text, encoded with the model's tokenizer; the output streams as text");
+  ids->excludes(text);
+  cmd->add_option("--tokenizer", opts->tokenizer, "tokenizer folder for --prompt (default: --model)");
+  cmd->add_flag("--no-special", opts->no_special, "encode --prompt without BOS/special tokens");
   cmd->add_option("--max-new-tokens", opts->max_new_tokens, "tokens to generate at most")->capture_default_str();
   cmd->add_option("--temperature", opts->temperature, "0 means greedy")->capture_default_str();
   cmd->add_option("--top-k", opts->top_k, "keep the k most likely tokens (0: off)")->capture_default_str();
@@ -19,7 +26,10 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--output-ids", opts->output_ids, "print exactly one line to stdout: the generated ids");
   cmd->add_flag("--ignore-eos", opts->ignore_eos, "do not stop at end-of-sequence ids");
   add_common_torch_options(*cmd, opts->common);
-  cmd->callback([opts, &exit_code] { exit_code = run_in_torch("axl_generate_main", *opts); });
+  cmd->callback([opts, &exit_code] {
+    if (opts->prompt_ids.empty() && opts->prompt_text.empty()) throw Error("generate: give --prompt TEXT or --prompt-ids IDS");
+    exit_code = run_in_torch("axl_generate_main", *opts);
+  });
 }
 
 }  // namespace axl::cli

@@ -25,7 +25,10 @@ struct ForwardOptions {
 struct GenerateOptions {
   CommonTorchOptions common;
   std::string model;
-  std::string prompt_ids;
+  std::string prompt_ids;   // either these ids ...
+  std::string prompt_text;  // ... or this text, encoded with the model's tokenizer
+  std::string tokenizer;    // tokenizer folder for prompt_text (default: the model folder)
+  bool no_special = false;  // encode prompt_text without BOS/special tokens
   int64_t max_new_tokens = 32;
   double temperature = 0.0;
   int64_t top_k = 0;

@@ -1,5 +1,7 @@
 // The torch side of `axolotl generate`.
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "axl/cli/torch_entry.h"
@@ -8,6 +10,8 @@
 #include "axl/core/error.h"
 #include "axl/models/generation.h"
 #include "axl/models/loader.h"
+#include "axl/tokenizer/text_streamer.h"
+#include "axl/tokenizer/tokenizer.h"
 
 namespace axl::cli {
 
@@ -35,7 +39,16 @@ void run_generate(const GenerateOptions& o) {
   models::LoadOptions lo;
   lo.device = parse_device(o.common.device);
   lo.dtype = parse_dtype(o.common.dtype);
-  std::vector<int64_t> prompt = parse_ids(o.prompt_ids);
+  // A text prompt goes through the model's tokenizer, and the output streams back as text.
+  std::unique_ptr<tokenizer::Tokenizer> tok;
+  std::vector<int64_t> prompt;
+  if (!o.prompt_text.empty()) {
+    tok = tokenizer::load_tokenizer(o.tokenizer.empty() ? o.model : o.tokenizer);
+    for (tokenizer::TokenId id : tok->encode(o.prompt_text, !o.no_special)) prompt.push_back(id);
+    if (prompt.empty()) throw Error("--prompt: the text encodes to no tokens");
+  } else {
+    prompt = parse_ids(o.prompt_ids);
+  }
   models::CausalLM model = models::load_causal_lm(o.model, lo);
   models::GenerateOptions go;
   go.max_new_tokens = o.max_new_tokens;
@@ -45,10 +58,19 @@ void run_generate(const GenerateOptions& o) {
   go.sampling.repetition_penalty = o.repetition_penalty;
   go.sampling.seed = o.seed;
   go.stop_at_eos = !o.ignore_eos;
+  std::optional<tokenizer::TextStreamer> streamer;
+  if (tok && !o.output_ids) streamer.emplace(*tok);
   std::vector<int64_t> ids = models::generate(model, prompt, go, [&](int64_t id) {
-    if (!o.output_ids) std::cerr << id << ' ' << std::flush;
+    if (streamer) {
+      std::cout << streamer->put(static_cast<tokenizer::TokenId>(id)) << std::flush;
+    } else if (!o.output_ids) {
+      std::cerr << id << ' ' << std::flush;
+    }
   });
-  if (o.output_ids) {
+  if (streamer) {
+    std::cout << streamer->flush() << std::endl;
+    std::cerr << ids.size() << " tokens\n";
+  } else if (o.output_ids) {
     for (std::size_t i = 0; i < ids.size(); ++i) std::cout << (i ? " " : "") << ids[i];
     std::cout << "\n";
   } else {
