@@ -15,6 +15,8 @@ void add_forward_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--mask-key", opts->mask_key, "name of the attention mask tensor")->capture_default_str();
   cmd->add_option("--labels-key", opts->labels_key, "name of the labels tensor (default: labels = input_ids)")->capture_default_str();
   cmd->add_option("--attention", opts->attention, "auto, eager or sdpa")->capture_default_str();
+  cmd->add_option("--adapter", opts->adapter, "PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to attach");
+  cmd->add_option("--grads", opts->grads, "with --adapter: backpropagate the loss and write every trainable adapter tensor's gradient here, under PEFT's saved names");
   add_common_torch_options(*cmd, opts->common);
   cmd->callback([opts, &exit_code] { exit_code = run_in_torch("axl_forward_main", *opts); });
 }

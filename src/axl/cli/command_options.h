@@ -20,6 +20,13 @@ struct ForwardOptions {
   std::string labels_key = "labels";
   std::string attention = "auto";  // auto, eager, sdpa
   bool hidden_states = false;
+  std::string adapter;  // PEFT adapter folder to attach
+  std::string grads;    // with an adapter: write the adapter gradients of the loss here
+};
+
+struct MergeOptions {
+  CommonTorchOptions common;
+  std::string model, adapter, out;
 };
 
 struct GenerateOptions {

@@ -1,6 +1,8 @@
 // The torch side of `axolotl forward`.
 #include <c10/core/InferenceMode.h>
 
+#include <optional>
+
 #include "axl/cli/torch_entry.h"
 #include "axl/cli/torch_runtime.h"
 #include "axl/core/device.h"
@@ -8,6 +10,7 @@
 #include "axl/core/tensor_io.h"
 #include "axl/models/causal_lm.h"
 #include "axl/models/loader.h"
+#include "axl/peft/adapter_io.h"
 
 namespace axl::cli {
 
@@ -50,7 +53,11 @@ void run_forward(const ForwardOptions& o) {
   if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= model.config.vocab_size))
     throw Error(o.input + ": input_ids outside the vocabulary [0, " + std::to_string(model.config.vocab_size) + ")");
 
-  c10::InferenceMode guard;
+  std::optional<peft::Adapter> adapter;
+  if (!o.adapter.empty()) adapter.emplace(peft::load_adapter(model, o.adapter));
+  if (!o.grads.empty() && !adapter) throw Error("--grads needs --adapter (the base weights are frozen)");
+  std::optional<c10::InferenceMode> guard;  // off when gradients are wanted
+  if (o.grads.empty()) guard.emplace();
   models::ForwardInput in;
   in.input_ids = ids.to(lo.device);
   if (mask.defined()) in.attention_mask = mask.to(lo.device);
@@ -62,9 +69,18 @@ void run_forward(const ForwardOptions& o) {
 
   std::map<std::string, at::Tensor> result;
   result["logits"] = out.logits.to(at::kFloat);
-  result["loss"] = models::causal_lm_loss(out.logits, labels.to(lo.device)).to(at::kFloat).view({1});
+  at::Tensor loss = models::causal_lm_loss(out.logits, labels.to(lo.device));
+  result["loss"] = loss.detach().to(at::kFloat).view({1});
   if (o.hidden_states) result["hidden_states"] = at::stack(out.hidden_states).to(at::kFloat);
+  for (auto& [name, t] : result) t = t.detach();
   save_safetensors(o.out, result);
+  if (!o.grads.empty()) {
+    loss.backward();
+    std::map<std::string, at::Tensor> grads;
+    for (auto& [name, t] : adapter->trainable())
+      grads[name] = t.grad().defined() ? t.grad().to(at::kFloat) : at::zeros_like(t, at::kFloat);
+    save_safetensors(o.grads, grads);
+  }
 }
 
 }  // namespace

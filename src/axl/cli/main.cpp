@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   axl::cli::add_forward_command(app, exit_code);
+  axl::cli::add_merge_command(app, exit_code);
   axl::cli::add_generate_command(app, exit_code);
   axl::cli::add_convert_command(app, exit_code);
   axl::cli::add_validate_command(app, exit_code);

@@ -6,4 +6,5 @@
 #define AXL_EXPORT extern "C" __attribute__((visibility("default")))
 
 AXL_EXPORT int axl_forward_main(const axl::cli::ForwardOptions* opts);
+AXL_EXPORT int axl_merge_main(const axl::cli::MergeOptions* opts);
 AXL_EXPORT int axl_generate_main(const axl::cli::GenerateOptions* opts);

@@ -1,0 +1,85 @@
+#include "axl/peft/adapter.h"
+
+#include <algorithm>
+
+#include "axl/core/error.h"
+
+namespace axl::peft {
+
+namespace {
+
+// modules_to_save: the trainable copy serves the slot in place of its frozen base.
+std::shared_ptr<models::SlotBase> dense(const at::Tensor& w) {
+  return std::make_shared<models::DenseBase>(w);
+}
+
+}  // namespace
+
+Adapter::~Adapter() {
+  if (!detached_) detach();
+}
+
+std::map<std::string, at::Tensor> Adapter::state_dict() {
+  std::map<std::string, at::Tensor> out;
+  for (auto& a : layers)
+    for (auto& [name, t] : a.layer->tensors()) out[kSavedPrefix + a.slot->name + "." + name] = *t;
+  for (auto& m : saved_modules) out[kSavedPrefix + m.slot->name + ".weight"] = m.weight;
+  return out;
+}
+
+std::map<std::string, at::Tensor> Adapter::trainable() {
+  std::map<std::string, at::Tensor> out;
+  for (auto& [name, t] : state_dict())
+    if (t.requires_grad()) out[name] = t;
+  return out;
+}
+
+int64_t Adapter::trainable_count() {
+  int64_t n = 0;
+  for (auto& [name, t] : trainable()) n += t.numel();
+  return n;
+}
+
+void Adapter::set_training(bool training) {
+  for (auto& a : layers) a.layer->set_training(training);
+}
+
+void Adapter::merge() {
+  if (merged_) return;
+  at::NoGradGuard no_grad;
+  for (auto& a : layers) {
+    auto& stack = a.slot->adapters;
+    auto it = std::find(stack.begin(), stack.end(), a.layer);
+    if (it == stack.end() || stack.size() != 1)
+      throw Error("cannot merge into " + a.slot->name + ": it holds " + std::to_string(stack.size()) +
+                  " adapters; merge needs exactly this one");
+    stack.erase(it);
+    a.unmerged_base = a.slot->base;
+    a.slot->base = dense(a.layer->merged_weight(a.unmerged_base->dense_weight()));
+  }
+  merged_ = true;
+}
+
+void Adapter::unmerge() {
+  if (!merged_) return;
+  for (auto& a : layers) {
+    a.slot->base = a.unmerged_base;  // the original object: unmerging is exact
+    a.unmerged_base.reset();
+    a.slot->adapters.push_back(a.layer);
+  }
+  merged_ = false;
+}
+
+void Adapter::detach() {
+  unmerge();
+  for (auto& a : layers) {
+    auto& stack = a.slot->adapters;
+    stack.erase(std::remove(stack.begin(), stack.end(), a.layer), stack.end());
+  }
+  for (auto& m : saved_modules) m.slot->base = m.original;
+  layers.clear();
+  saved_modules.clear();
+  detached_ = true;
+}
+
+}  // namespace axl::peft

@@ -1,0 +1,98 @@
+#include "axl/peft/lora.h"
+
+#include <cmath>
+
+#include "axl/core/error.h"
+#include "axl/core/torch_compat.h"
+#include "axl/peft/lora_layer.h"
+
+namespace axl::peft {
+
+std::vector<std::string> default_lora_targets(const std::string& model_type) {
+  if (model_type == "phi3") return {"qkv_proj"};
+  if (model_type == "gpt2") return {"c_attn"};
+  if (model_type == "llama" || model_type == "mistral" || model_type == "qwen2" || model_type == "qwen3" ||
+      model_type == "gemma" || model_type == "gemma2")
+    return {"q_proj", "v_proj"};
+  throw Error("LoRA: no default target_modules for model_type '" + model_type + "'; set target_modules");
+}
+
+namespace {
+
+// PEFT's initialisations. nn.Linear's default (kaiming_uniform with a = sqrt(5)) is
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+void init_lora(at::Tensor& a, at::Tensor& b, LoraInit init, int64_t r, at::Generator& gen) {
+  const double bound_a = 1.0 / std::sqrt(static_cast<double>(a.size(1)));
+  switch (init) {
+    case LoraInit::Default:
+      a.uniform_(-bound_a, bound_a, gen);
+      b.zero_();
+      break;
+    case LoraInit::Random:
+      a.uniform_(-bound_a, bound_a, gen);
+      b.uniform_(-1.0 / std::sqrt(static_cast<double>(r)), 1.0 / std::sqrt(static_cast<double>(r)), gen);
+      break;
+    case LoraInit::Gaussian:
+      a.normal_(0.0, 1.0 / static_cast<double>(r), gen);
+      b.zero_();
+      break;
+  }
+}
+
+bool ends_with_module(const std::string& path, const std::string& name) {
+  return path == name || (path.size() > name.size() &&
+                          path.compare(path.size() - name.size(), name.size(), name) == 0 &&
+                          path[path.size() - name.size() - 1] == '.');
+}
+
+}  // namespace
+
+Adapter attach_lora(models::CausalLM& model, const LoraConfig& config_in, uint64_t seed) {
+  auto config = std::make_shared<LoraConfig>(config_in);
+  TargetModules& targets = config->target_modules ? *config->target_modules : config->target_modules.emplace();
+  if (targets.kind == TargetModules::Kind::List && targets.names.empty())
+    targets.names = default_lora_targets(model.config.model_type);
+  // PEFT turns fan_in_fan_out on (with a warning) for GPT-2's Conv1D layers.
+  if (model.config.is_gpt2()) config->fan_in_fan_out = true;
+
+  Adapter adapter;
+  adapter.config = config;
+  at::Generator gen = compat::make_cpu_generator(seed);
+  for (models::LinearSlot* slot : model.slots()) {
+    if (!targets.matches(slot->name, slot == &model.lm_head)) continue;
+    const int64_t r = config->rank_for(slot->name);
+    at::Tensor a = at::empty({r, slot->base->in_features()}, at::kFloat);
+    at::Tensor b = at::empty({slot->base->out_features(), r}, at::kFloat);
+    init_lora(a, b, config->init, r, gen);
+    a = a.to(model.device()).requires_grad_(true);
+    b = b.to(model.device()).requires_grad_(true);
+    auto layer = std::make_shared<LoraLayer>(a, b, config->scaling_for(slot->name), config->lora_dropout);
+    slot->adapters.push_back(layer);
+    adapter.layers.push_back({slot, layer, nullptr});
+  }
+  if (adapter.layers.empty())
+    throw Error("LoRA: target_modules " + targets.to_json().dump() + " matched no linear module of this " +
+                model.config.model_type + " model");
+
+  for (const std::string& name : config->modules_to_save) {
+    bool found = false;
+    for (models::LinearSlot* slot : model.slots()) {
+      if (!ends_with_module(slot->name, name)) continue;
+      if (!slot->adapters.empty())
+        throw Error("LoRA: module '" + slot->name + "' is both a LoRA target and in modules_to_save");
+      SavedModule m;
+      m.slot = slot;
+      m.original = slot->base;
+      m.weight = slot->base->dense_weight().detach().clone().requires_grad_(true);
+      slot->base = std::make_shared<models::DenseBase>(m.weight);
+      adapter.saved_modules.push_back(m);
+      found = true;
+    }
+    if (!found)
+      throw Error("LoRA: modules_to_save entry '" + name +
+                  "' is not a linear module of this model (only linear layers such as lm_head are supported)");
+  }
+  return adapter;
+}
+
+}  // namespace axl::peft

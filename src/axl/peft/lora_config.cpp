@@ -1,0 +1,171 @@
+#include "axl/peft/lora_config.h"
+
+#include <cmath>
+
+#include "axl/core/error.h"
+
+namespace axl::peft {
+
+namespace {
+
+nlohmann::json number(double v) {
+  // PEFT writes whole alphas as integers (lora_alpha: 16), others as floats.
+  if (std::floor(v) == v && std::abs(v) < 1e15) return static_cast<int64_t>(v);
+  return v;
+}
+
+bool is_null_or(const nlohmann::json& j, const char* key, const nlohmann::json& neutral) {
+  return !j.contains(key) || j[key].is_null() || j[key] == neutral;
+}
+
+}  // namespace
+
+nlohmann::json LoraConfig::to_json() const {
+  nlohmann::json j;  // nlohmann orders keys, as PEFT's sort_keys=True does
+  j["alora_invocation_tokens"] = nullptr;
+  nlohmann::json alphas = nlohmann::json::object();
+  for (const auto& [k, v] : alpha_pattern) alphas[k] = number(v);
+  j["alpha_pattern"] = alphas;
+  j["arrow_config"] = nullptr;
+  j["auto_mapping"] = nullptr;
+  j["base_model_name_or_path"] = base_model_name_or_path;
+  j["bias"] = bias;
+  j["corda_config"] = nullptr;
+  j["ensure_weight_tying"] = false;
+  j["eva_config"] = nullptr;
+  nlohmann::json exclude = nullptr;
+  if (target_modules && target_modules->exclude_regex) exclude = *target_modules->exclude_regex;
+  else if (target_modules && !target_modules->exclude.empty()) exclude = target_modules->exclude;
+  j["exclude_modules"] = exclude;
+  j["fan_in_fan_out"] = fan_in_fan_out;
+  j["inference_mode"] = true;  // PeftModel.save_pretrained always writes true
+  switch (init) {
+    case LoraInit::Default: j["init_lora_weights"] = true; break;
+    case LoraInit::Random: j["init_lora_weights"] = false; break;
+    case LoraInit::Gaussian: j["init_lora_weights"] = "gaussian"; break;
+  }
+  j["layer_replication"] = nullptr;
+  j["layers_pattern"] = nullptr;
+  j["layers_to_transform"] = nullptr;
+  if (target_modules) {
+    if (target_modules->layers_pattern) j["layers_pattern"] = *target_modules->layers_pattern;
+    if (!target_modules->layers_to_transform.empty())
+      j["layers_to_transform"] = target_modules->layers_to_transform;
+  }
+  j["loftq_config"] = nlohmann::json::object();
+  j["lora_alpha"] = number(lora_alpha);
+  j["lora_bias"] = false;
+  j["lora_dropout"] = lora_dropout;
+  j["lora_ga_config"] = nullptr;
+  j["megatron_config"] = nullptr;
+  j["megatron_core"] = "megatron.core";
+  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
+  j["peft_type"] = "LORA";
+  j["peft_version"] = "0.19.1";
+  j["qalora_group_size"] = 16;
+  j["r"] = r;
+  j["rank_pattern"] = rank_pattern.empty() ? nlohmann::json::object() : nlohmann::json(rank_pattern);
+  j["revision"] = nullptr;
+  j["target_modules"] = target_modules ? target_modules->to_json() : nlohmann::json(nullptr);
+  j["target_parameters"] = nullptr;
+  j["task_type"] = task_type;
+  j["trainable_token_indices"] = nullptr;
+  j["use_bdlora"] = nullptr;
+  j["use_dora"] = false;
+  j["use_qalora"] = false;
+  j["use_rslora"] = use_rslora;
+  return j;
+}
+
+LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& source) {
+  if (!j.is_object()) throw Error(source + ": expected a JSON object");
+  LoraConfig c;
+  auto unsupported = [&](const std::string& what) {
+    throw Error(source + ": " + what + " is not supported yet by axolotl-cpp's LoRA");
+  };
+  try {
+    if (j.contains("r")) c.r = j["r"].get<int64_t>();
+    if (j.contains("lora_alpha")) c.lora_alpha = j["lora_alpha"].get<double>();
+    if (j.contains("lora_dropout")) c.lora_dropout = j["lora_dropout"].get<double>();
+    if (j.contains("use_rslora")) c.use_rslora = j["use_rslora"].get<bool>();
+    if (j.contains("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
+    if (j.contains("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
+    if (j.contains("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
+      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
+    if (j.contains("bias") && j["bias"].is_string()) c.bias = j["bias"].get<std::string>();
+    if (j.contains("init_lora_weights")) {
+      const auto& w = j["init_lora_weights"];
+      if (w.is_boolean()) {
+        c.init = w.get<bool>() ? LoraInit::Default : LoraInit::Random;
+      } else if (w.is_string() && w.get<std::string>() == "gaussian") {
+        c.init = LoraInit::Gaussian;
+      } else {
+        unsupported("init_lora_weights " + w.dump());
+      }
+    }
+    if (j.contains("target_modules") && !j["target_modules"].is_null())
+      c.target_modules = TargetModules::from_json(j["target_modules"], source);
+    TargetModules& t = c.target_modules ? *c.target_modules : c.target_modules.emplace();
+    if (j.contains("exclude_modules") && !j["exclude_modules"].is_null()) {
+      const auto& e = j["exclude_modules"];
+      if (e.is_string()) t.exclude_regex = e.get<std::string>();
+      else t.exclude = e.get<std::vector<std::string>>();
+    }
+    if (j.contains("layers_to_transform") && !j["layers_to_transform"].is_null()) {
+      const auto& l = j["layers_to_transform"];
+      if (l.is_number_integer()) t.layers_to_transform = {l.get<int64_t>()};
+      else t.layers_to_transform = l.get<std::vector<int64_t>>();
+    }
+    if (j.contains("layers_pattern") && !j["layers_pattern"].is_null()) {
+      const auto& p = j["layers_pattern"];
+      if (p.is_string()) t.layers_pattern = p.get<std::string>();
+      else if (p.is_array() && p.size() == 1) t.layers_pattern = p[0].get<std::string>();
+      else unsupported("layers_pattern " + p.dump());
+    }
+    if (!j.contains("target_modules") || j["target_modules"].is_null()) {
+      // Only the filters were given: targets come from the model type later.
+      if (t.exclude.empty() && !t.exclude_regex && t.layers_to_transform.empty() && !t.layers_pattern)
+        c.target_modules.reset();
+      else
+        t.kind = TargetModules::Kind::List;  // names filled in by attach
+    }
+    if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
+      c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
+    if (j.contains("rank_pattern") && j["rank_pattern"].is_object())
+      for (const auto& [k, v] : j["rank_pattern"].items()) c.rank_pattern[k] = v.get<int64_t>();
+    if (j.contains("alpha_pattern") && j["alpha_pattern"].is_object())
+      for (const auto& [k, v] : j["alpha_pattern"].items()) c.alpha_pattern[k] = v.get<double>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(source + ": bad LoRA setting (" + e.what() + ")");
+  }
+  if (c.r <= 0) throw Error(source + ": r must be positive (got " + std::to_string(c.r) + ")");
+  if (c.lora_dropout < 0 || c.lora_dropout >= 1) throw Error(source + ": lora_dropout must be in [0, 1)");
+  if (c.bias != "none") unsupported("bias \"" + c.bias + "\"");
+  if (!is_null_or(j, "use_dora", false)) unsupported("use_dora (DoRA)");
+  if (!is_null_or(j, "lora_bias", false)) unsupported("lora_bias");
+  if (!is_null_or(j, "use_qalora", false)) unsupported("use_qalora");
+  if (!is_null_or(j, "layer_replication", nullptr)) unsupported("layer_replication");
+  if (!is_null_or(j, "target_parameters", nullptr)) unsupported("target_parameters");
+  if (!is_null_or(j, "trainable_token_indices", nullptr)) unsupported("trainable_token_indices");
+  if (!is_null_or(j, "alora_invocation_tokens", nullptr)) unsupported("alora_invocation_tokens");
+  return c;
+}
+
+int64_t LoraConfig::rank_for(const std::string& path) const {
+  for (const auto& [k, v] : rank_pattern)
+    if (pattern_key_matches(k, path)) return v;
+  return r;
+}
+
+double LoraConfig::alpha_for(const std::string& path) const {
+  for (const auto& [k, v] : alpha_pattern)
+    if (pattern_key_matches(k, path)) return v;
+  return lora_alpha;
+}
+
+double LoraConfig::scaling_for(const std::string& path) const {
+  const double rank = static_cast<double>(rank_for(path));
+  return use_rslora ? alpha_for(path) / std::sqrt(rank) : alpha_for(path) / rank;
+}
+
+}  // namespace axl::peft

@@ -1,0 +1,35 @@
+#include "axl/train/token_loss.h"
+
+#include <stdexcept>
+
+namespace axl::train {
+
+int64_t trained_token_count(const at::Tensor& labels) {
+  if (labels.dim() != 2 || labels.size(1) < 2) return 0;
+  return labels.narrow(1, 1, labels.size(1) - 1).ne(-100).sum().item<int64_t>();
+}
+
+at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  if (logits.dim() != 3 || labels.dim() != 2 || logits.size(0) != labels.size(0) ||
+      logits.size(1) != labels.size(1))
+    throw std::invalid_argument("summed_causal_lm_loss: logits [B, T, V] and labels [B, T] disagree");
+  const int64_t t = logits.size(1);
+  const int64_t vocab = logits.size(2);
+  if (t < 2) return logits.sum() * 0;  // nothing to predict, but keep the graph
+  at::Tensor shifted = logits.narrow(1, 0, t - 1).reshape({-1, vocab});
+  // Half-precision logits are upcast, as transformers does before its loss.
+  if (shifted.scalar_type() != at::kDouble) shifted = shifted.to(at::kFloat);
+  at::Tensor targets = labels.narrow(1, 1, t - 1).reshape({-1}).to(logits.device());
+  return at::cross_entropy_loss(shifted, targets, {}, at::Reduction::Sum, -100);
+}
+
+AccumulationPlan plan_accumulation(const std::vector<at::Tensor>& micro_batch_labels) {
+  AccumulationPlan plan;
+  for (const auto& labels : micro_batch_labels) {
+    plan.tokens_per_micro_batch.push_back(trained_token_count(labels));
+    plan.total_tokens += plan.tokens_per_micro_batch.back();
+  }
+  return plan;
+}
+
+}  // namespace axl::train

@@ -1,0 +1,47 @@
+#pragma once
+// One optimizer step of causal-LM training, the loop body the `train` command will call:
+// forward/loss/backward over the micro-batches (token-sum normalised over all of them),
+// optional fp16 unscaling, clipping, the optimizer step at the schedule's rate, zeroed
+// gradients, and the numbers to log. The trainable parameters are the optimizer's.
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "axl/models/causal_lm.h"
+#include "axl/train/loss_scaler.h"
+#include "axl/train/lr_schedule.h"
+#include "axl/train/optimizer.h"
+#include "axl/train/train_state.h"
+
+namespace axl::train {
+
+struct MicroBatch {
+  at::Tensor input_ids;       // [B, T] int64
+  at::Tensor labels;          // [B, T] int64, -100 = not trained (unshifted, as HF's)
+  at::Tensor attention_mask;  // [B, T]; optional
+};
+
+struct StepOptions {
+  double max_grad_norm = 1.0;  // <= 0: no clipping (the norm is still reported)
+  kernels::AttentionImpl attention = kernels::AttentionImpl::Auto;
+  LossScaler* scaler = nullptr;  // fp16: dynamic loss scaling, overflowing steps are skipped
+};
+
+struct StepResult {
+  int64_t step = 0;          // the global step this was (0-based, before the increment)
+  double loss = 0.0;         // token mean over the whole accumulated batch
+  double grad_norm = 0.0;    // before clipping
+  double learning_rate = 0.0;
+  int64_t trained_tokens = 0;
+  int64_t input_tokens = 0;
+  bool skipped = false;      // fp16 overflow: no optimizer step was taken
+};
+
+// Throws TrainingError (no step applied, gradients zeroed) when, without a loss scaler, the
+// loss of a micro-batch or the gradient norm is not finite.
+StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const LrSchedule* schedule,
+                      TrainState& state, const std::vector<MicroBatch>& micro_batches,
+                      const StepOptions& options = {});
+
+}  // namespace axl::train
