@@ -55,6 +55,16 @@ if [ "${AXL_SKIP_PEER:-0}" != 1 ]; then
   "$PEER_VENV/bin/pip" install -q --disable-pip-version-check --no-deps "${PEER_DATA_PKGS[@]}"
 fi
 
+# --- Axolotl itself, in its own venv (.venv-axolotl), for tests/peers/data_axolotl.py: the data
+# module's parity test compares our input_ids/labels with Axolotl's own. Full install with its
+# pinned dependencies (torch pinned so nothing pulls another); ~5 min cold, less with a warm
+# pip cache. AXL_SKIP_AXOLOTL=1 skips it (the data parity test then fails under CI's
+# AXOLOTL_REQUIRE_FIXTURES=1, since its references cannot be made).
+if [ "${AXL_SKIP_PEER:-0}" != 1 ] && [ "${AXL_SKIP_AXOLOTL:-0}" != 1 ]; then
+  make_venv .venv-axolotl "torch==${TORCH_VERSION} axolotl==0.19.0" "torch==${TORCH_VERSION}" "axolotl==0.19.0"
+fi
+# --- end of the Axolotl venv
+
 got=$("$BUILD_VENV/bin/python" -W ignore -c 'import torch;print(torch.__version__.split("+")[0])')
 if [ "$got" != "$TORCH_VERSION" ]; then
   echo "setup-deps: build venv has torch $got, need exactly $TORCH_VERSION" >&2; exit 1

@@ -11,6 +11,7 @@ void add_generate_command(CLI::App& app, int& exit_code);
 void add_convert_command(CLI::App& app, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_tokenize_command(CLI::App& app, int& exit_code);
+void add_preprocess_command(CLI::App& app, int& exit_code);
 
 // --device/--dtype/--threads, shared by every tensor subcommand.
 struct CommonTorchOptions;

@@ -1,0 +1,85 @@
+// `axolotl preprocess CONFIG [--debug] [--key value ...]`: tokenizes every dataset of the config
+// exactly as Axolotl would and prints the counts (rows, samples, tokens, trainable tokens,
+// dropped/truncated). --debug prints the first samples token by token, coloured by label mask
+// (green trained, red masked), like Axolotl's --debug. No libtorch; the cache on
+// dataset_prepared_path is written by a later version.
+#include <chrono>
+#include <iostream>
+#include <unistd.h>
+
+#include "axl/cli/commands.h"
+#include "axl/config/load_config.h"
+#include "axl/data/debug_print.h"
+#include "axl/data/prepare.h"
+#include "axl/tokenizer/tokenizer.h"
+
+namespace axl::cli {
+
+void add_preprocess_command(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string config;
+    bool debug = false;
+    int debug_samples = 5;
+    int threads = 0;
+    std::string color = "auto";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("preprocess", "Tokenize the config's datasets and print sample and token counts");
+  cmd->add_option("config", args->config, "the YAML config")->required();
+  cmd->add_flag("--debug", args->debug, "print the first samples token by token, coloured by label mask");
+  cmd->add_option("--debug-num-examples", args->debug_samples, "samples printed by --debug")->capture_default_str();
+  cmd->add_option("--threads", args->threads, "tokenizer threads (0: all cores)")->capture_default_str();
+  cmd->add_option("--color", args->color, "auto, always or never (ANSI colours in --debug)")->capture_default_str();
+  cmd->footer("Any config key can follow as an override: --sequence-len 1024, --datasets.0.path=data.jsonl.");
+  cmd->allow_extras();
+  cmd->callback([cmd, args, &exit_code] {
+    config::LoadOptions opts;
+    opts.overrides = cmd->remaining();
+    const config::LoadResult loaded = config::load_config(args->config, opts);
+    for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
+    const config::Config& cfg = loaded.config;
+    std::string tok_dir = !cfg.tokenizer_dir.dir.empty() ? cfg.tokenizer_dir.dir : cfg.model.dir;
+    if (tok_dir.empty()) tok_dir = cfg.tokenizer_config.empty() ? cfg.base_model : cfg.tokenizer_config;
+    auto tok = tokenizer::load_tokenizer(tok_dir);
+
+    data::PrepareOptions popts;
+    popts.threads = args->threads;
+    const auto t0 = std::chrono::steady_clock::now();
+    data::PreparedData prepared = data::prepare_datasets(cfg, *tok, popts);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    size_t rows = 0, samples = 0, kept = 0, tokens = 0, trainable = 0, long_drop = 0, short_drop = 0, truncated = 0;
+    for (const auto& s : prepared.stats) {
+      std::cout << "dataset " << s.path << " (" << s.type << ", " << s.split_role << "): " << s.rows << " rows, "
+                << s.samples << " samples, kept " << s.kept << ", dropped " << s.dropped_long << " too long and "
+                << s.dropped_short << " too short, truncated " << s.truncated << "; " << s.tokens << " tokens, "
+                << s.trainable_tokens << " trainable\n";
+      rows += s.rows;
+      samples += s.samples;
+      kept += s.kept;
+      tokens += s.tokens;
+      trainable += s.trainable_tokens;
+      long_drop += s.dropped_long;
+      short_drop += s.dropped_short;
+      truncated += s.truncated;
+    }
+    std::cout << "total: " << rows << " rows, " << samples << " samples, kept " << kept << " (train "
+              << prepared.train.size() << ", validation " << prepared.validation.size() << "), dropped " << long_drop
+              << " too long (> sequence_len " << cfg.sequence_len << ") and " << short_drop << " too short (< min_sample_len "
+              << cfg.min_sample_len << "), truncated " << truncated << "; " << tokens << " tokens, " << trainable
+              << " trainable\n";
+    std::cout << "tokenized in " << secs << " s (" << (secs > 0 ? static_cast<double>(rows) / secs : 0.0)
+              << " rows/s)\n";
+    if (args->debug) {
+      const bool color = args->color == "always" || (args->color == "auto" && ::isatty(STDOUT_FILENO));
+      const size_t n = std::min<size_t>(static_cast<size_t>(std::max(0, args->debug_samples)), prepared.train.size());
+      for (size_t i = 0; i < n; ++i) {
+        std::cout << "--- train sample " << i << " (" << prepared.train.input_ids(i).size() << " tokens)\n"
+                  << data::format_sample_debug(*tok, prepared.train.input_ids(i), prepared.train.labels(i), color) << "\n";
+      }
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace axl::cli
