@@ -79,6 +79,17 @@ if [ -n "$FIX" ] && [ -d "$FIX/axolotl-configs" ] && [ -d "$FIX/hf-tiny/LlamaFor
   else
     fail validate-lora-1b-plan "rc=$rc out=${out:0:200} err=$(head -c 300 "$TMP/validate.err")"
   fi
+  # --data tokenizes the datasets (alpaca, llama3 tokenizer): 1000 rows, val_set_size 0.1, batch
+  # 2x2 -> 900/4 = 225 steps, warmup 0.1 -> 23.
+  out=$("$AXL" validate "$C/examples__llama-3__lora-1b.yml" --base-model "$FIX/hf-tiny/LlamaForCausalLM" \
+        --tokenizer-config "$FIX/tokenizers/llama3" --datasets.0.path="$D" --datasets.0.type=alpaca \
+        --optimizer adamw_torch --data 2>/dev/null); rc=$?
+  if [ $rc -eq 0 ] && [[ "$out" == *"data: 900 train / 100 eval samples, 104350 tokens (57757 trained)"* ]] \
+     && [[ "$out" == *"steps: 225 total, warmup 23"* ]]; then
+    pass validate-data-counts
+  else
+    fail validate-data-counts "rc=$rc ${out: -300}"
+  fi
   # Errors name file:line:column; an unknown key warns (exit 0) unless strict.
   printf 'base_model: %s\nlearning_rate: 1e-4\ndatasets:\n  - path: d.jsonl\n    type: alpaca\nmicro_batch_size: two\n' \
     "$FIX/hf-tiny/LlamaForCausalLM" > "$TMP/bad.yml"

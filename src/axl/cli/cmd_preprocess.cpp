@@ -38,9 +38,7 @@ void add_preprocess_command(CLI::App& app, int& exit_code) {
     const config::LoadResult loaded = config::load_config(args->config, opts);
     for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
     const config::Config& cfg = loaded.config;
-    std::string tok_dir = !cfg.tokenizer_dir.dir.empty() ? cfg.tokenizer_dir.dir : cfg.model.dir;
-    if (tok_dir.empty()) tok_dir = cfg.tokenizer_config.empty() ? cfg.base_model : cfg.tokenizer_config;
-    auto tok = tokenizer::load_tokenizer(tok_dir);
+    auto tok = tokenizer::load_tokenizer(data::tokenizer_dir_for(cfg));
 
     data::PrepareOptions popts;
     popts.threads = args->threads;

@@ -1,26 +1,49 @@
 // `axolotl validate CONFIG [--key value ...]`: loads an Axolotl config with its overrides,
 // prints the resolved config (YAML, stdout) and the plan (model, parameter counts, attention,
-// batch, schedule). Warnings and unused keys go to stderr. No libtorch: it starts instantly.
+// batch, schedule); with --data it also tokenizes the datasets to count samples, tokens and steps.
+// Warnings and unused keys go to stderr. No libtorch: it starts instantly.
 #include <iostream>
 
 #include "axl/cli/commands.h"
 #include "axl/config/load_config.h"
 #include "axl/config/plan.h"
+#include "axl/data/prepare.h"
+#include "axl/tokenizer/tokenizer.h"
 
 namespace axl::cli {
+
+namespace {
+
+// Tokenizes the config's datasets as `preprocess` does and sums what the plan needs.
+config::DataSummary count_data(const config::Config& cfg) {
+  auto tok = tokenizer::load_tokenizer(data::tokenizer_dir_for(cfg));
+  data::PreparedData prepared = data::prepare_datasets(cfg, *tok);
+  config::DataSummary d;
+  d.train_samples = static_cast<int64_t>(prepared.train.size());
+  d.eval_samples = static_cast<int64_t>(prepared.validation.size());
+  for (const auto& s : prepared.stats) {
+    d.tokens += static_cast<int64_t>(s.tokens);
+    d.trainable_tokens += static_cast<int64_t>(s.trainable_tokens);
+    d.dropped += static_cast<int64_t>(s.dropped_long + s.dropped_short);
+    d.truncated += static_cast<int64_t>(s.truncated);
+  }
+  return d;
+}
+
+}  // namespace
 
 void add_validate_command(CLI::App& app, int& exit_code) {
   struct Args {
     std::string config;
     std::string device = "cpu";
-    std::string data;
+    bool data = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand(
       "validate", "Check an Axolotl YAML config and print the resolved config and the training plan");
   cmd->add_option("config", args->config, "the YAML config")->required();
   cmd->add_option("--device", args->device, "cpu or cuda: what bf16: auto resolves against")->capture_default_str();
-  cmd->add_option("--data", args->data, "a prepared dataset to count samples, tokens and steps (with the data module)");
+  cmd->add_flag("--data", args->data, "also tokenize the datasets to count samples, tokens and steps");
   cmd->footer("Any config key can follow as an override: --learning-rate 1e-4, --micro_batch_size=2,\n"
               "--datasets.0.path=data.jsonl, --sample-packing / --no-sample-packing.");
   cmd->allow_extras();
@@ -33,8 +56,7 @@ void add_validate_command(CLI::App& app, int& exit_code) {
     for (const auto& u : loaded.unused) std::cerr << "axolotl: unused: " << u << "\n";
     const config::Config& cfg = loaded.config;
     config::Plan plan = config::make_plan(cfg, cfg.source_file);
-    if (!args->data.empty())
-      std::cerr << "axolotl: note: --data is read once the data module lands; samples, tokens and steps are not counted yet\n";
+    if (args->data) plan.data = count_data(cfg);
     std::cout << "# resolved config (" << args->config << ")\n" << config::resolved_config_yaml(cfg);
     std::cout << "# plan\n" << config::format_plan(cfg, plan);
     exit_code = 0;

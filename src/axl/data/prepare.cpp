@@ -178,4 +178,10 @@ PreparedData prepare_datasets(const config::Config& cfg, const tokenizer::Tokeni
   return out;
 }
 
+std::string tokenizer_dir_for(const config::Config& cfg) {
+  std::string dir = !cfg.tokenizer_dir.dir.empty() ? cfg.tokenizer_dir.dir : cfg.model.dir;
+  if (dir.empty()) dir = cfg.tokenizer_config.empty() ? cfg.base_model : cfg.tokenizer_config;
+  return dir;
+}
+
 }  // namespace axl::data

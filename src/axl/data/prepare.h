@@ -56,6 +56,10 @@ struct PrepareOptions {
   bool shuffle = true;  // shuffle_merged_datasets (train only); the preprocess report keeps row order
 };
 
+// The tokenizer folder a config uses: tokenizer_config, else the base model's folder (resolved
+// through the Hugging Face cache by the config loader).
+std::string tokenizer_dir_for(const config::Config& cfg);
+
 PreparedData prepare_datasets(const config::Config& cfg, const tokenizer::Tokenizer& tok,
                               const PrepareOptions& options = {});
 
