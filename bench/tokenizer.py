@@ -9,7 +9,7 @@ usage: tokenizer.py BENCH_TOKENIZER_BIN FIXTURES_DIR [REPEATS]
 import gzip, json, os, shutil, subprocess, sys, tempfile, time
 
 bench_bin, fix = sys.argv[1], sys.argv[2]
-repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 text_path = os.path.join(fix, "text", "tinyshakespeare.txt")
 text = open(text_path, encoding="utf-8").read()
 lines = text.split("\n")

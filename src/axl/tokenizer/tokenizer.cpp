@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "axl/core/error.h"
+#include "axl/core/worker_pool.h"
 #include "axl/tokenizer/hf_tokenizer.h"
 #include "axl/tokenizer/sentencepiece_tokenizer.h"
 
@@ -22,23 +23,20 @@ std::vector<std::vector<TokenId>> Tokenizer::encode_batch(const std::vector<std:
     for (size_t i = 0; i < texts.size(); ++i) out[i] = encode(texts[i], add_special_tokens);
     return out;
   }
-  // Workers take small chunks from a shared counter; the first error is rethrown here.
+  // Workers of the persistent pool (their word caches stay warm across batches) take small
+  // chunks from a shared counter; the pool rethrows the first error here.
   std::atomic<size_t> next{0};
-  std::exception_ptr error;
   std::atomic<bool> failed{false};
   const size_t chunk = 16;
-  auto work = [&]() {
+  WorkerPool::shared().run(n, [&](size_t) {
     try {
       for (size_t b; !failed && (b = next.fetch_add(chunk)) < texts.size();)
         for (size_t i = b; i < std::min(b + chunk, texts.size()); ++i) out[i] = encode(texts[i], add_special_tokens);
     } catch (...) {
-      if (!failed.exchange(true)) error = std::current_exception();
+      failed = true;
+      throw;
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < n; ++t) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  });
   return out;
 }
 
