@@ -11,7 +11,7 @@ run() { "$@" | tee -a "$out"; }
 # The axolotl binary sets this before it loads libtorch (src/axl/cli/torch_loader.cpp);
 # bench programs link libtorch directly, so they get it from here.
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-run python3 bench/startup.py "$BUILD/bin/axolotl"
+run python3 bench/startup.py "$BUILD/bin/axolotl" "$FIX"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$BUILD/bin/axolotl" convert llama2c --checkpoint "$FIX/llama2c-stories260K/stories260K.bin" --out "$tmp/stories" 2>/dev/null
 for t in 1 2; do
