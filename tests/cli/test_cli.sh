@@ -133,5 +133,22 @@ else
   skip tokenize-ids
 fi
 
+# train: the example config on the converted stories260K with a fixture alpaca file, a few steps.
+if [ -n "$FIX" ] && [ -d "$TMP/stories" ] && [ -f "$FIX/datasets/alpaca/stanford_alpaca_data_1k.json" ]; then
+  EX="${AXL_SOURCE_DIR:-$(dirname "$0")/../..}/examples/stories260k-lora-alpaca.yml"
+  "$AXL" train "$EX" --base-model "$TMP/stories" --datasets.0.path="$FIX/datasets/alpaca/stanford_alpaca_data_1k.json" \
+    --max-steps 6 --eval-steps 3 --output-dir "$TMP/train-out" --threads 1 2>"$TMP/train.err"; rc=$?
+  ok=1
+  for f in adapter_model.safetensors adapter_config.json trainer_state.json metrics.jsonl; do [ -f "$TMP/train-out/$f" ] || ok=0; done
+  if [ $rc -eq 0 ] && [ $ok = 1 ] && grep -q "^done: 6/6 steps" "$TMP/train.err" && grep -q '"eval_loss"' "$TMP/train-out/metrics.jsonl"; then
+    pass train-example
+  else
+    fail train-example "rc=$rc $(tail -c 300 "$TMP/train.err")"
+  fi
+  check_user_error train-unsupported-key '`load_in_4bit: true` is not supported' "$AXL" train "$EX" --base-model "$TMP/stories" --load-in-4bit
+else
+  skip train-example
+fi
+
 echo "cli: $fails failed, $skipped skipped"
 [ $fails -eq 0 ]

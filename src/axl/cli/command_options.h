@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "axl/config/config.h"
+
 namespace axl::cli {
 
 struct CommonTorchOptions {
@@ -44,6 +46,12 @@ struct GenerateOptions {
   uint64_t seed = 0;
   bool output_ids = false;
   bool ignore_eos = false;
+};
+
+// `axolotl train`: the front end loads and validates the config; the torch side trains.
+struct TrainOptions {
+  CommonTorchOptions common;  // dtype comes from the config (bf16), not from here
+  const config::Config* config = nullptr;
 };
 
 }  // namespace axl::cli

@@ -12,6 +12,7 @@ void add_convert_command(CLI::App& app, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_preprocess_command(CLI::App& app, int& exit_code);
+void add_train_command(CLI::App& app, int& exit_code);
 
 // --device/--dtype/--threads, shared by every tensor subcommand.
 struct CommonTorchOptions;

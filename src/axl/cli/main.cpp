@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   axl::cli::add_validate_command(app, exit_code);
   axl::cli::add_tokenize_command(app, exit_code);
   axl::cli::add_preprocess_command(app, exit_code);
+  axl::cli::add_train_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

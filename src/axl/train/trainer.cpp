@@ -1,0 +1,424 @@
+#include "axl/train/trainer.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+
+#include "axl/config/plan.h"
+#include "axl/core/atomic_file.h"
+#include "axl/core/error.h"
+#include "axl/core/tensor_io.h"
+#include "axl/models/loader.h"
+#include "axl/peft/adapter_io.h"
+#include "axl/peft/lora.h"
+#include "axl/peft/merged_model.h"
+#include "axl/train/lr_schedule.h"
+#include "axl/train/metrics_log.h"
+#include "axl/train/param_groups.h"
+#include "axl/train/token_loss.h"
+#include "axl/train/train_step.h"
+
+namespace axl::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+std::string format_duration(double s) {
+  const auto total = static_cast<int64_t>(std::max(0.0, s));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%d:%02d:%02d", static_cast<int>(total / 3600), static_cast<int>(total / 60 % 60),
+                static_cast<int>(total % 60));
+  return buf;
+}
+
+int64_t peak_rss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<int64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+// HF's rule for *_steps settings: < 1 is a fraction of the total steps (rounded up).
+int64_t steps_setting(std::optional<double> value, int64_t total) {
+  if (!value || *value <= 0) return 0;
+  if (*value < 1) return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(*value * static_cast<double>(total))));
+  return static_cast<int64_t>(*value);
+}
+
+// Every `per_epoch` evaluations/saves an epoch: Axolotl's max(1, total / epochs / per_epoch).
+int64_t per_epoch_setting(std::optional<int64_t> per_epoch, int64_t steps_per_epoch) {
+  if (!per_epoch || *per_epoch <= 0) return 0;
+  return std::max<int64_t>(1, steps_per_epoch / *per_epoch);
+}
+
+void copy_tokenizer_files(const std::string& from, const std::string& to) {
+  for (const char* f : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
+                        "added_tokens.json", "vocab.json", "merges.txt", "chat_template.jinja"}) {
+    const fs::path src = fs::path(from) / f;
+    if (fs::exists(src)) fs::copy_file(src, fs::path(to) / f, fs::copy_options::overwrite_existing);
+  }
+}
+
+// Keeps the newest `limit` checkpoint-N folders of `dir`.
+void rotate_checkpoints(const std::string& dir, int64_t limit) {
+  if (limit <= 0) return;
+  std::vector<std::pair<int64_t, fs::path>> found;
+  static const std::regex name(R"(checkpoint-(\d+))");
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::smatch m;
+    const std::string n = e.path().filename().string();
+    if (e.is_directory() && std::regex_match(n, m, name)) found.emplace_back(std::stoll(m[1].str()), e.path());
+  }
+  std::sort(found.begin(), found.end());
+  for (size_t i = 0; i + static_cast<size_t>(limit) < found.size(); ++i) fs::remove_all(found[i].second);
+}
+
+// The newest checkpoint-N folder of `dir`, or "".
+std::string latest_checkpoint(const std::string& dir) {
+  if (!fs::is_directory(dir)) return "";
+  int64_t best = -1;
+  std::string found;
+  static const std::regex name(R"(checkpoint-(\d+))");
+  for (const auto& e : fs::directory_iterator(dir)) {
+    std::smatch m;
+    const std::string n = e.path().filename().string();
+    if (e.is_directory() && std::regex_match(n, m, name) && fs::exists(e.path() / "trainer_state.json") &&
+        std::stoll(m[1].str()) > best) {
+      best = std::stoll(m[1].str());
+      found = e.path().string();
+    }
+  }
+  return found;
+}
+
+// Puts a checkpoint's weights, optimizer state, progress and RNG back, so the run continues
+// exactly where the checkpoint was written.
+void restore_checkpoint(TrainingRun& run, const std::string& dir, Optimizer& optimizer, TrainState& state) {
+  if (!fs::exists(dir + "/trainer_state.json"))
+    throw Error(dir + ": not a checkpoint folder (no trainer_state.json); resume_from_checkpoint names one "
+                "output_dir/checkpoint-N");
+  const std::string weights = dir + (run.adapter ? "/adapter_model.safetensors" : "/model.safetensors");
+  const auto saved = load_safetensors(weights);
+  std::vector<std::pair<std::string, at::Tensor>> targets;
+  if (run.adapter) {
+    for (auto& kv : run.adapter->state_dict()) targets.emplace_back(kv.first, kv.second);
+  } else {
+    targets = run.model.named_tensors();
+  }
+  at::NoGradGuard no_grad;
+  for (auto& [name, t] : targets) {
+    auto it = saved.find(name);
+    if (it == saved.end()) throw Error(weights + ": no tensor '" + name + "' (a checkpoint of another run?)");
+    at::Tensor src = it->second;
+    if (src.sizes() != t.sizes() && src.dim() == 2 && src.t().sizes() == t.sizes()) src = src.t();  // Conv1D
+    if (src.sizes() != t.sizes()) throw Error(weights + ": tensor '" + name + "' has another shape than the model's");
+    t.copy_(src);
+  }
+  optimizer.load(dir + "/optimizer");
+  state = TrainState::load(dir + "/trainer_state.json");
+  if (fs::exists(dir + "/rng_state.safetensors")) {
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(load_safetensors(dir + "/rng_state.safetensors").at("cpu"));
+  }
+}
+
+}  // namespace
+
+peft::LoraConfig lora_config_from(const config::Config& cfg) {
+  peft::LoraConfig lc;
+  lc.r = cfg.lora_r > 0 ? cfg.lora_r : 8;
+  lc.lora_alpha = cfg.lora_alpha > 0 ? cfg.lora_alpha : static_cast<double>(lc.r);
+  lc.lora_dropout = cfg.lora_dropout;
+  lc.use_rslora = cfg.peft_use_rslora;
+  lc.modules_to_save = cfg.lora_modules_to_save;
+  lc.base_model_name_or_path = cfg.base_model;
+  peft::TargetModules t;
+  if (cfg.lora_target_linear) {
+    t.kind = peft::TargetModules::Kind::AllLinear;
+    lc.target_modules = t;
+  } else if (cfg.lora_target_regex) {
+    t.kind = peft::TargetModules::Kind::Regex;
+    t.regex = *cfg.lora_target_regex;
+    lc.target_modules = t;
+  } else if (!cfg.lora_target_modules.empty()) {
+    t.names = cfg.lora_target_modules;
+    lc.target_modules = t;
+  }
+  return lc;
+}
+
+std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const TrainerOptions& opts) {
+  if (cfg.fp16) throw Error(cfg.source_file + ": fp16 training is not supported yet (use bf16 or float32)");
+  if (!cfg.adapter.empty() && cfg.adapter != "lora")
+    throw Error(cfg.source_file + ": adapter: " + cfg.adapter + " is not supported by train yet (lora or none)");
+  if (cfg.learning_rate <= 0) throw Error(cfg.source_file + ": learning_rate must be set (> 0) to train");
+
+  auto run = std::make_unique<TrainingRun>();
+  run->cfg = cfg;
+  run->tokenizer_dir = data::tokenizer_dir_for(cfg);
+  run->tokenizer = tokenizer::load_tokenizer(run->tokenizer_dir);
+  run->data = data::prepare_datasets(cfg, *run->tokenizer);
+  if (run->data.train.size() == 0) throw Error(cfg.source_file + ": no training samples left after preparing the datasets");
+  const auto& special = run->tokenizer->special_tokens();
+  run->pad_id = special.pad_id ? *special.pad_id : special.eos_id ? *special.eos_id : 0;
+
+  at::manual_seed(static_cast<uint64_t>(cfg.seed));  // LoRA init and dropout
+  models::LoadOptions lo;
+  lo.device = opts.device;
+  run->dtype = cfg.bf16 ? at::kBFloat16 : at::kFloat;
+  lo.dtype = run->dtype;
+  lo.writable = cfg.adapter.empty();  // full fine-tuning updates the weights in place
+  run->model = models::load_causal_lm(cfg.model.dir, lo);
+  if (cfg.adapter == "lora") {
+    if (cfg.lora_model_dir) run->adapter.emplace(peft::load_adapter(run->model, *cfg.lora_model_dir));
+    else run->adapter.emplace(peft::attach_lora(run->model, lora_config_from(cfg), static_cast<uint64_t>(cfg.seed)));
+    // A loaded adapter trains too, and is saved as belonging to this config's base model.
+    for (auto& [name, t] : run->adapter->state_dict()) t.requires_grad_(true);
+    if (auto* lc = dynamic_cast<peft::LoraConfig*>(run->adapter->config.get()))
+      lc->base_model_name_or_path = cfg.base_model;
+  }
+  return run;
+}
+
+double evaluate_loss(TrainingRun& run, const data::TokenizedStore& store, const TrainerOptions& opts) {
+  BatcherOptions bo;
+  bo.micro_batch_size = std::max<int64_t>(1, run.cfg.eval_batch_size);
+  bo.pad_id = run.pad_id;
+  bo.shuffle = false;
+  bo.device = opts.device;
+  Batcher batcher(store, bo);
+  if (run.adapter) run.adapter->set_training(false);
+  at::NoGradGuard no_grad;
+  double loss_sum = 0.0;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < batcher.micro_batches_per_epoch(); ++i) {
+    MicroBatch mb = batcher.micro_batch(0, i);
+    models::ForwardInput in;
+    in.input_ids = mb.input_ids;
+    in.attention_mask = mb.attention_mask;
+    at::Tensor logits = run.model.forward(in).logits;
+    loss_sum += summed_causal_lm_loss(logits, mb.labels).to(at::kDouble).item<double>();
+    tokens += trained_token_count(mb.labels);
+  }
+  if (run.adapter) run.adapter->set_training(true);
+  return tokens > 0 ? loss_sum / static_cast<double>(tokens) : std::nan("");
+}
+
+void save_output(TrainingRun& run, const std::string& dir, const TrainState& state, const Optimizer* optimizer) {
+  fs::create_directories(dir);
+  if (run.adapter) {
+    peft::save_adapter(*run.adapter, dir);
+  } else {
+    peft::save_merged_model(run.model, run.cfg.model.dir, dir);
+  }
+  copy_tokenizer_files(run.tokenizer_dir, dir);
+  state.save(dir + "/trainer_state.json");
+  write_file_atomic(dir + "/config.yml", config::resolved_config_yaml(run.cfg));
+  if (optimizer) {  // a checkpoint: what an exact resume needs beyond the weights
+    optimizer->save(dir + "/optimizer");
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    at::Tensor rng;
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      rng = gen.get_state();
+    }
+    save_safetensors(dir + "/rng_state.safetensors", {{"cpu", rng}});
+  }
+}
+
+TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
+  const config::Config& cfg = run.cfg;
+  const auto t0 = Clock::now();
+  BatcherOptions bo;
+  bo.micro_batch_size = cfg.micro_batch_size;
+  bo.pad_id = run.pad_id;
+  bo.seed = static_cast<uint64_t>(cfg.seed);
+  bo.device = opts.device;
+  Batcher batcher(run.data.train, bo);
+
+  const config::Schedule sched = config::derive_schedule(cfg, static_cast<int64_t>(run.data.train.size()));
+  const int64_t total = sched.total_steps;
+  const int64_t gas = std::max<int64_t>(1, cfg.gradient_accumulation_steps);
+  const int64_t micro_per_epoch = static_cast<int64_t>(batcher.micro_batches_per_epoch());
+  const int64_t steps_per_epoch = (micro_per_epoch + gas - 1) / gas;
+  // eval_strategy / save_strategy "no" turn them off, "epoch" makes them once per epoch.
+  const bool do_eval = run.data.validation.size() > 0 && cfg.eval_strategy.value_or("") != "no";
+  int64_t eval_every = cfg.eval_strategy.value_or("") == "epoch" ? steps_per_epoch : steps_setting(cfg.eval_steps, total);
+  if (!eval_every) eval_every = per_epoch_setting(cfg.evals_per_epoch, steps_per_epoch);
+  if (!eval_every) eval_every = steps_per_epoch;  // once per epoch
+  const std::string save_strategy = cfg.save_strategy.value_or("");
+  int64_t save_every = save_strategy == "epoch" ? steps_per_epoch : steps_setting(cfg.save_steps, total);
+  if (!save_every) save_every = per_epoch_setting(cfg.saves_per_epoch, steps_per_epoch);
+  if (save_strategy == "no") save_every = 0;
+  const int64_t log_every = std::max<int64_t>(1, sched.logging_steps);
+
+  std::vector<NamedParam> params;
+  if (run.adapter) {
+    for (auto& [name, t] : run.adapter->trainable()) params.push_back({name, t, true});
+    params = with_decay_flags(std::move(params));
+    run.adapter->set_training(true);
+  } else {
+    params = full_finetune_parameters(run.model);
+  }
+  Optimizer optimizer(params, optimizer_options_from(cfg));
+  LrSchedule schedule(schedule_options_from(cfg, total));
+  StepOptions so;
+  so.max_grad_norm = cfg.max_grad_norm;
+  so.attention = cfg.attention_path == "eager" ? kernels::AttentionImpl::Eager : kernels::AttentionImpl::Auto;
+
+  TrainState state;
+  state.max_steps = total;
+  state.num_train_epochs = cfg.max_steps ? std::ceil(static_cast<double>(total) / steps_per_epoch) : cfg.num_epochs;
+  state.logging_steps = log_every;
+  state.eval_steps = do_eval ? eval_every : 0;
+  state.save_steps = save_every;
+  state.train_batch_size = cfg.micro_batch_size;
+
+  std::string resume_dir = cfg.resume_from_checkpoint.value_or("");
+  if (resume_dir.empty() && cfg.auto_resume_from_checkpoints) resume_dir = latest_checkpoint(cfg.output_dir);
+  if (!resume_dir.empty()) {
+    restore_checkpoint(run, resume_dir, optimizer, state);
+    if (state.max_steps != total)
+      throw Error(resume_dir + ": the checkpoint is of a " + std::to_string(state.max_steps) + "-step run, this config makes " +
+                  std::to_string(total) + " steps");
+  }
+
+  fs::create_directories(cfg.output_dir);
+  MetricsLog metrics(cfg.output_dir + "/metrics.jsonl", !resume_dir.empty());
+  auto say = [&](const std::string& line) {
+    if (opts.log_to_stderr) std::cerr << line << "\n";
+  };
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "train: %zu samples (%zu eval), %lld steps of %lld x %lld micro-batches, %lld trainable values",
+                run.data.train.size(), run.data.validation.size(), static_cast<long long>(total),
+                static_cast<long long>(gas), static_cast<long long>(cfg.micro_batch_size),
+                static_cast<long long>([&] { int64_t n = 0; for (auto& p : params) n += p.tensor.numel(); return n; }()));
+  say(buf);
+  if (!resume_dir.empty()) say("resumed from " + resume_dir + " at step " + std::to_string(state.global_step));
+
+  TrainSummary summary;
+  summary.total_steps = total;
+  auto run_eval = [&](int64_t step) {
+    const double loss = evaluate_loss(run, run.data.validation, opts);
+    metrics.write(nlohmann::json{{"step", step}, {"epoch", state.epoch}, {"eval_loss", loss},
+                                 {"eval_perplexity", std::exp(loss)}});
+    state.log_history.push_back(nlohmann::json{{"eval_loss", loss}, {"step", step}, {"epoch", state.epoch}});
+    std::snprintf(buf, sizeof buf, "eval  %lld/%lld | eval_loss %.4f | perplexity %.3f", static_cast<long long>(step),
+                  static_cast<long long>(total), loss, std::exp(loss));
+    say(buf);
+    return loss;
+  };
+  if (do_eval && resume_dir.empty()) summary.eval_loss_before = run_eval(0);
+
+  // The data cursor. Every epoch has the same steps (its last one may be shorter), so the
+  // position after global_step steps follows from the step count alone.
+  int64_t epoch = state.global_step / steps_per_epoch;
+  int64_t micro_index = state.global_step % steps_per_epoch * gas;
+  double window_loss = 0.0, loss_sum = 0.0;
+  int64_t window_steps = 0, window_tokens = 0;
+  auto window_t0 = Clock::now();
+  const auto loop_t0 = Clock::now();
+  std::optional<double> last_eval;
+  while (state.global_step < total) {
+    std::vector<MicroBatch> mbs;
+    for (int64_t i = 0; i < gas && micro_index < micro_per_epoch; ++i)
+      mbs.push_back(batcher.micro_batch(epoch, static_cast<size_t>(micro_index++)));
+    if (micro_index >= micro_per_epoch) {  // the epoch's last (possibly shorter) step
+      ++epoch;
+      micro_index = 0;
+    }
+    // HF logs the epoch reached after the step.
+    state.epoch = static_cast<double>(state.global_step + 1) / static_cast<double>(steps_per_epoch);
+    const StepResult r = train_step(run.model, optimizer, &schedule, state, mbs, so);
+    const int64_t step = state.global_step;
+    if (summary.steps++ == 0) summary.first_loss = r.loss;
+    summary.last_loss = r.loss;
+    loss_sum += r.loss;
+    window_loss += r.loss;
+    ++window_steps;
+    window_tokens += r.input_tokens;
+    summary.tokens += r.input_tokens;
+
+    if (step % log_every == 0 || step == total) {
+      const double dt = seconds_since(window_t0);
+      StepRecord rec;
+      rec.step = step;
+      rec.epoch = state.epoch;
+      rec.loss = window_loss / static_cast<double>(window_steps);
+      rec.learning_rate = r.learning_rate;
+      rec.grad_norm = r.grad_norm;
+      rec.tokens = window_tokens;
+      rec.tokens_per_s = dt > 0 ? static_cast<double>(window_tokens) / dt : 0.0;
+      rec.memory_bytes = peak_rss_bytes();
+      metrics.write(rec);
+      const double elapsed = seconds_since(loop_t0);
+      const double eta = elapsed / static_cast<double>(step) * static_cast<double>(total - step);
+      std::snprintf(buf, sizeof buf, "step  %lld/%lld | loss %.4f | lr %.3e | grad_norm %.4f | %.0f tok/s | ETA %s",
+                    static_cast<long long>(step), static_cast<long long>(total), rec.loss, r.learning_rate,
+                    r.grad_norm, rec.tokens_per_s, format_duration(eta).c_str());
+      say(buf);
+      window_loss = 0.0;
+      window_steps = 0;
+      window_tokens = 0;
+      window_t0 = Clock::now();
+    }
+
+    bool stop = false;
+    if (do_eval && (step % eval_every == 0 || step == total)) {
+      last_eval = run_eval(step);
+      state.record_eval_loss(*last_eval);
+      if (cfg.early_stopping_patience && *cfg.early_stopping_patience > 0 &&
+          state.early_stopping_patience_counter >= *cfg.early_stopping_patience) {
+        say("early stopping: eval loss has not improved for " + std::to_string(*cfg.early_stopping_patience) + " evaluations");
+        summary.early_stopped = stop = true;
+      }
+    }
+    const bool interrupted = opts.stop_requested && opts.stop_requested->load();
+    if (interrupted) {
+      say("interrupted: saving a checkpoint after step " + std::to_string(step));
+      summary.interrupted = stop = true;
+    }
+    if ((save_every && step % save_every == 0 && step != total) || (interrupted && step != total)) {
+      save_output(run, cfg.output_dir + "/checkpoint-" + std::to_string(step), state, &optimizer);
+      if (cfg.save_total_limit) rotate_checkpoints(cfg.output_dir, *cfg.save_total_limit);
+    }
+    if (stop) break;
+  }
+  summary.train_loss = summary.steps > 0 ? loss_sum / static_cast<double>(summary.steps) : 0.0;
+  summary.eval_loss_after = last_eval;
+  summary.wall_s = seconds_since(t0);
+  const double loop_s = seconds_since(loop_t0);
+  summary.tokens_per_s = loop_s > 0 ? static_cast<double>(summary.tokens) / loop_s : 0.0;
+  state.log_history.push_back(nlohmann::json{{"train_loss", summary.train_loss}, {"step", state.global_step},
+                               {"epoch", state.epoch}, {"train_runtime", loop_s}});
+  save_output(run, cfg.output_dir, state, nullptr);
+
+  std::string line = std::string(summary.interrupted ? "stopped: " : summary.early_stopped ? "early stop: " : "done: ") +
+                     std::to_string(state.global_step) + "/" + std::to_string(total) + " steps";
+  std::snprintf(buf, sizeof buf, " | train_loss %.4f", summary.train_loss);
+  line += buf;
+  if (summary.eval_loss_before && summary.eval_loss_after) {
+    std::snprintf(buf, sizeof buf, " | eval_loss %.4f -> %.4f", *summary.eval_loss_before, *summary.eval_loss_after);
+    line += buf;
+  }
+  std::snprintf(buf, sizeof buf, " | %.0f tok/s | wall %s | peak RSS %.1f MiB | saved to %s", summary.tokens_per_s,
+                format_duration(summary.wall_s).c_str(), static_cast<double>(peak_rss_bytes()) / (1 << 20),
+                cfg.output_dir.c_str());
+  say(line + buf);
+  return summary;
+}
+
+}  // namespace axl::train
