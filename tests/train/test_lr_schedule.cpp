@@ -105,9 +105,11 @@ TEST(LrSchedule, MatchesTransformersEveryStep) {
       worst = std::max(worst, e);
       ASSERT_LE(e, 1e-12) << "step " << k << ": " << s.lr(k) << " vs " << lrs[k].get<double>();
     }
-    if (c.contains("beta1"))
-      for (size_t k = 0; k < lrs.size(); ++k)
+    if (c.contains("beta1")) {
+      for (size_t k = 0; k < lrs.size(); ++k) {
         ASSERT_LE(rel_err(*s.beta1(static_cast<int64_t>(k)), c["beta1"][k].get<double>()), 1e-12) << "beta1 step " << k;
+      }
+    }
     ++cases;
   }
   EXPECT_GE(cases, 30);
