@@ -35,16 +35,22 @@ std::string parse_error_reason(const nlohmann::json::parse_error& e) {
   return p == std::string::npos ? w : w.substr(p);
 }
 
-std::vector<Row> read_json_lines(const std::string& path, const std::string& text) {
-  std::vector<Row> rows;
+// Calls fn(line_no, line) for each '\n'-separated line (1-based numbers, no trailing empty line).
+template <typename Fn>
+void for_each_line(const std::string& text, Fn fn) {
   size_t line_no = 0, pos = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    ++line_no;
-    std::string_view line(text.data() + pos, end - pos);
+    fn(++line_no, std::string_view(text.data() + pos, end - pos));
     pos = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+  }
+}
+
+std::vector<Row> read_json_lines(const std::string& path, const std::string& text) {
+  std::vector<Row> rows;
+  for_each_line(text, [&](size_t line_no, std::string_view line) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return;
     Row row;
     row.where = path + ":" + std::to_string(line_no);
     try {
@@ -54,7 +60,7 @@ std::vector<Row> read_json_lines(const std::string& path, const std::string& tex
     }
     if (!row.value.is_object()) throw Error(row.where + ": expected a JSON object per line");
     rows.push_back(std::move(row));
-  }
+  });
   return rows;
 }
 
@@ -79,20 +85,15 @@ std::vector<Row> read_json_array(const std::string& path, const std::string& tex
 
 std::vector<Row> read_text_lines(const std::string& path, const std::string& text) {
   std::vector<Row> rows;
-  size_t line_no = 0, pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    ++line_no;
-    std::string line = text.substr(pos, end - pos);
+  for_each_line(text, [&](size_t line_no, std::string_view view) {
+    std::string line(view);
     if (!line.empty() && line.back() == '\r') line.pop_back();  // HF's text reader drops \r\n
-    pos = end + 1;
     Row row;
     row.value = nlohmann::ordered_json::object();
     row.value["text"] = std::move(line);
     row.where = path + ":" + std::to_string(line_no);
     rows.push_back(std::move(row));
-  }
+  });
   return rows;
 }
 

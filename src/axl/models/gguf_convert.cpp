@@ -12,6 +12,7 @@
 
 #include "axl/core/atomic_file.h"
 #include "axl/core/error.h"
+#include "axl/core/shape_string.h"
 #include "axl/core/safetensors.h"
 #include "axl/models/gguf_dequant.h"
 #include "axl/models/gguf_file.h"
@@ -23,12 +24,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 // GGUF stores hyperparameters such as 1e-5 as float32 (9.99999975e-06); config.json should
 // carry the decimal transformers itself writes, so take the shortest decimal that reads back
@@ -230,7 +225,7 @@ std::vector<std::string> convert_gguf(const std::string& input, const std::strin
   const GgufTensorInfo& embd = f->tensor("token_embd.weight");
   const auto embd_shape = embd.shape();
   if (embd_shape.size() != 2 || embd_shape[1] != D)
-    throw Error(src + ": tensor 'token_embd.weight' has shape " + shape_str(embd_shape) +
+    throw Error(src + ": tensor 'token_embd.weight' has shape " + shape_string(embd_shape) +
                 ", expected [vocab, " + std::to_string(D) + "]");
   const int64_t V = f->get_int_or(p + "vocab_size", embd_shape[0]);
   if (V != embd_shape[0])
@@ -280,8 +275,8 @@ std::vector<std::string> convert_gguf(const std::string& input, const std::strin
                   "mixture-of-experts and other extensions are not supported)");
     const Target& tg = it->second;
     if (t.shape() != tg.shape)
-      throw Error(src + ": tensor '" + t.name + "' has shape " + shape_str(t.shape()) + ", expected " +
-                  shape_str(tg.shape) + " from the metadata");
+      throw Error(src + ": tensor '" + t.name + "' has shape " + shape_string(t.shape()) + ", expected " +
+                  shape_string(tg.shape) + " from the metadata");
     std::vector<float> w = dequantize_tensor(*f, t);
     if (tg.permute_heads) w = unpermute_rows(w, tg.permute_heads, tg.shape[0], tg.shape[1]);
     keep.push_back(std::move(w));

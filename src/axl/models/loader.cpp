@@ -1,8 +1,8 @@
 #include "axl/models/loader.h"
 
-#include <sstream>
 
 #include "axl/core/error.h"
+#include "axl/core/shape_string.h"
 #include "axl/core/safetensors.h"
 #include "axl/core/tensor_io.h"
 #include "axl/core/torch_compat.h"
@@ -13,14 +13,6 @@ namespace axl::models {
 
 namespace {
 
-std::string shape_str(at::IntArrayRef s) {
-  std::ostringstream os;
-  os << "[";
-  for (std::size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
-  os << "]";
-  return os.str();
-}
-
 struct Builder {
   const ModelConfig& cfg;
   const TensorSource& source;
@@ -30,8 +22,8 @@ struct Builder {
   at::Tensor get(const std::string& name, at::IntArrayRef shape) const {
     at::Tensor t = source(name, shape);
     if (t.sizes() != shape)
-      throw Error(name + ": checkpoint has shape " + shape_str(t.sizes()) + " but config.json implies " +
-                  shape_str(shape));
+      throw Error(name + ": checkpoint has shape " + shape_string(t.sizes()) + " but config.json implies " +
+                  shape_string(shape));
     return t;
   }
 

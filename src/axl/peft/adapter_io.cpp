@@ -1,27 +1,15 @@
 #include "axl/peft/adapter_io.h"
 
 #include <filesystem>
-#include <sstream>
 
 #include "axl/core/atomic_file.h"
 #include "axl/core/error.h"
+#include "axl/core/shape_string.h"
 #include "axl/core/json_file.h"
 #include "axl/core/tensor_io.h"
 #include "axl/peft/lora.h"
 
 namespace axl::peft {
-
-namespace {
-
-std::string shape_str(at::IntArrayRef s) {
-  std::ostringstream os;
-  os << "[";
-  for (std::size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
-  os << "]";
-  return os.str();
-}
-
-}  // namespace
 
 void save_adapter(Adapter& adapter, const std::string& dir) {
   std::filesystem::create_directories(dir);
@@ -59,8 +47,8 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
       auto it = stored.find(key);
       if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "'");
       if (it->second.sizes() != t->sizes())
-        throw Error(weights + ": tensor '" + key + "' has shape " + shape_str(it->second.sizes()) +
-                    ", the adapter config implies " + shape_str(t->sizes()));
+        throw Error(weights + ": tensor '" + key + "' has shape " + shape_string(it->second.sizes()) +
+                    ", the adapter config implies " + shape_string(t->sizes()));
       t->copy_(it->second);
       ++used;
     }
@@ -69,8 +57,8 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
     auto it = stored.find(key);
     if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "' (modules_to_save)");
     if (it->second.sizes() != m.weight.sizes())
-      throw Error(weights + ": tensor '" + key + "' has shape " + shape_str(it->second.sizes()) +
-                  ", the model has " + shape_str(m.weight.sizes()));
+      throw Error(weights + ": tensor '" + key + "' has shape " + shape_string(it->second.sizes()) +
+                  ", the model has " + shape_string(m.weight.sizes()));
     m.weight.copy_(it->second);
     ++used;
   }
