@@ -24,3 +24,7 @@ done
 if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_tokenizer" ]; then
   run .venv-peer/bin/python bench/tokenizer.py "$BUILD/bin/bench_tokenizer" "$FIX"
 fi
+# LoRA training step: ours and transformers + PEFT on the same torch (float32 and bfloat16).
+if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_train_step" ]; then
+  run .venv-peer/bin/python bench/train_lora.py "$BUILD/bin/bench_train_step" --threads 2
+fi

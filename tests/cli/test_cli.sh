@@ -150,5 +150,186 @@ else
   skip train-example
 fi
 
+# train robustness: a run killed with SIGKILL after its first checkpoint and resumed ends with
+# weights bit-identical to an uninterrupted run (CPU, same binary and thread count), LoRA with
+# dropout (the RNG state matters) and full fine-tune; a save killed half-way (a temporary
+# folder, a checkpoint folder without trainer_state.json) is skipped by auto_resume and cleaned.
+if [ -n "$FIX" ] && [ -d "$TMP/stories" ]; then
+  R="$TMP/robust"; mkdir -p "$R"
+  things=(ball cat tree cake box dog hat bird)
+  for i in $(seq 0 39); do
+    t=${things[$((i % 8))]}
+    printf '{"text": "Once upon a time, there was a girl named Zorba. Zorba had a big %s. She said, \\"I love my %s!\\""}\n' "$t" "$t"
+  done > "$R/data.jsonl"
+  write_cfg() {  # file, output_dir, extra yaml lines
+    printf 'base_model: %s\ndatasets:\n  - path: %s\n    type: completion\nval_set_size: 0\nsequence_len: 64\nseed: 5\n' \
+      "$TMP/stories" "$R/data.jsonl" > "$1"
+    printf 'micro_batch_size: 4\ngradient_accumulation_steps: 2\noptimizer: adamw_torch\nlr_scheduler: cosine\n' >> "$1"
+    printf 'warmup_steps: 2\nmax_steps: 14\nlogging_steps: 2\nsave_steps: 3\nsave_total_limit: 2\noutput_dir: %s\n%s\n' "$2" "$3" >> "$1"
+  }
+  # kill_and_resume NAME WEIGHTS EXTRA_YAML: straight run, killed run, resumed run, compare.
+  kill_and_resume() {
+    local name=$1 weights=$2 extra=$3 d="$R/$1" rc pid n
+    mkdir -p "$d"
+    write_cfg "$d/straight.yml" "$d/straight" "$extra"
+    write_cfg "$d/killed.yml" "$d/killed" "$extra"$'\n'"auto_resume_from_checkpoints: true"
+    "$AXL" train "$d/straight.yml" --threads 1 2>"$d/straight.err" || { fail "$name" "straight run: $(tail -c 300 "$d/straight.err")"; return; }
+    "$AXL" train "$d/killed.yml" --threads 1 2>"$d/killed.err" & pid=$!
+    for n in $(seq 1 1200); do [ -d "$d/killed/checkpoint-3" ] && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+    kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; rc=$?
+    if [ $rc -ne 137 ] || [ ! -d "$d/killed/checkpoint-3" ] || [ -f "$d/killed/$weights" ]; then
+      fail "$name" "the run was not killed after its first checkpoint (rc=$rc)"; return
+    fi
+    # What a save killed half-way could leave behind, newer than any complete checkpoint.
+    mkdir -p "$d/killed/checkpoint-12.tmp-1-2" "$d/killed/checkpoint-13"
+    head -c 100 "$d/killed/checkpoint-3/$weights" > "$d/killed/checkpoint-12.tmp-1-2/$weights"
+    echo '{"global_step": 12}' > "$d/killed/checkpoint-12.tmp-1-2/trainer_state.json"
+    cp "$d/killed/checkpoint-12.tmp-1-2/$weights" "$d/killed/checkpoint-13/$weights"
+    "$AXL" train "$d/killed.yml" --threads 1 2>"$d/resumed.err"; rc=$?
+    if [ $rc -eq 0 ] && grep -q "^resumed from $d/killed/checkpoint-[0-9]* at step [1-9]" "$d/resumed.err" \
+       && grep -q "^removed 1 unfinished checkpoint folder" "$d/resumed.err" && [ ! -e "$d/killed/checkpoint-12.tmp-1-2" ] \
+       && cmp -s "$d/straight/$weights" "$d/killed/$weights"; then
+      pass "$name"
+    else
+      fail "$name" "rc=$rc $(grep -m1 resumed "$d/resumed.err") $(tail -c 300 "$d/resumed.err")"
+    fi
+  }
+  kill_and_resume train-sigkill-resume-lora adapter_model.safetensors \
+    $'adapter: lora\nlora_r: 4\nlora_alpha: 8\nlora_dropout: 0.1\nlora_target_linear: true\nlearning_rate: 0.01'
+  kill_and_resume train-sigkill-resume-full model.safetensors 'learning_rate: 0.001'
+  # The saved output: checkpoints of exactly the HF layout, rotated, no temporary leftovers.
+  d="$R/train-sigkill-resume-lora/straight"
+  if [ "$(cd "$d" && ls -d checkpoint-* | sort | tr '\n' ' ')" = "checkpoint-12 checkpoint-9 " ] \
+     && [ -f "$d/checkpoint-12/optimizer.safetensors" ] && [ -f "$d/checkpoint-12/rng_state.safetensors" ] \
+     && python3 -c "import json,sys; s=json.load(open('$d/trainer_state.json')); h=s['log_history']
+sys.exit(not(s['global_step']==14 and [e['step'] for e in h if 'loss' in e]==[2,4,6,8,10,12,14] and 'train_runtime' in h[-1]))"; then
+    pass train-checkpoint-layout
+  else
+    fail train-checkpoint-layout "$(ls "$d")"
+  fi
+  # A config's chat_template is saved with the tokenizer (chat_template.jinja, as transformers 5
+  # writes it), in checkpoints too, and the saved folder renders chats with it.
+  write_cfg "$R/chat.yml" "$R/chat" $'adapter: lora\nlora_r: 4\nlora_alpha: 8\nlora_target_linear: true\nlearning_rate: 0.01\nchat_template: chatml'
+  echo '{"messages": [{"role": "user", "content": "Hi"}]}' > "$R/chat.json"
+  "$AXL" train "$R/chat.yml" --threads 1 --max-steps 4 2>"$R/chat.err"; rc=$?
+  out=$("$AXL" tokenize --tokenizer "$R/chat" --chat "$R/chat.json" 2>&1)
+  if [ $rc -eq 0 ] && grep -q "im_start" "$R/chat/chat_template.jinja" && grep -q "im_start" "$R/chat/checkpoint-3/chat_template.jinja" \
+     && [ "$out" = $'<|im_start|>user\nHi<|im_end|>' ]; then
+    pass train-saves-chat-template
+  else
+    fail train-saves-chat-template "rc=$rc $out $(tail -c 200 "$R/chat.err")"
+  fi
+else
+  skip train-sigkill-resume-lora; skip train-sigkill-resume-full; skip train-checkpoint-layout; skip train-saves-chat-template
+fi
+
+# inference and sharded merge-lora (stories260K): `inference CONFIG` formats the prompt as the
+# config's dataset trains, finds the adapter in output_dir, and generates what the merged model
+# generates; merge-lora shards as save_pretrained does, and transformers loads the shards.
+if [ -n "$FIX" ] && [ -d "$FIX/llama2c-stories260K" ] && [ -f "$FIX/datasets/alpaca/stanford_alpaca_data_1k.json" ]; then
+  S="$FIX/llama2c-stories260K"; I="$TMP/inference"; mkdir -p "$I"
+  "$AXL" convert llama2c --checkpoint "$S/stories260K.bin" --tokenizer "$S/tok512.model" --out "$I/stories" >/dev/null 2>&1
+  cat > "$I/alpaca.yml" <<YAML
+base_model: $I/stories
+datasets:
+  - path: $FIX/datasets/alpaca/stanford_alpaca_data_1k.json
+    type: alpaca
+sequence_len: 256
+adapter: lora
+lora_r: 8
+lora_alpha: 16
+lora_target_linear: true
+learning_rate: 0.01
+max_steps: 6
+micro_batch_size: 4
+output_dir: $I/out
+YAML
+  "$AXL" train "$I/alpaca.yml" --threads 1 >/dev/null 2>"$I/train.err" || fail inference-train "$(tail -c 300 "$I/train.err")"
+  # --raw with no adapter is `generate` on the same text.
+  a=$("$AXL" inference "$I/alpaca.yml" --no-adapter --raw --prompt "Once upon a time" --max-new-tokens 24 --threads 1 2>/dev/null)
+  b=$("$AXL" generate --model "$I/stories" --prompt "Once upon a time" --max-new-tokens 24 --threads 1 2>/dev/null)
+  [ -n "$a" ] && [ "$a" = "$b" ] && pass inference-raw-equals-generate || fail inference-raw-equals-generate "'$a' vs '$b'"
+  # The alpaca prompt of `type: alpaca` (no input), the adapter found in output_dir.
+  "$AXL" inference "$I/alpaca.yml" --prompt "Name a color." --show-prompt --max-new-tokens 16 --threads 1 >"$I/with.out" 2>"$I/with.err"
+  want=$'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\nName a color.\n\n### Response:\n'
+  got=$(sed -n '/^--- prompt ---$/,/^--- end of prompt ---$/p' "$I/with.err" | sed '1d;$d')
+  [ "$got"$'\n' = "$want" ] && grep -q "+ adapter $I/out, alpaca prompt" "$I/with.err" \
+    && pass inference-alpaca-prompt || fail inference-alpaca-prompt "$(head -c 400 "$I/with.err")"
+  # The whole of stdin is the prompt (surrounding newlines dropped).
+  printf '\nName a color.\n\n' | "$AXL" inference "$I/alpaca.yml" --max-new-tokens 16 --threads 1 >"$I/stdin.out" 2>/dev/null
+  [ -s "$I/with.out" ] && cmp -s "$I/stdin.out" "$I/with.out" && pass inference-stdin || fail inference-stdin "$(cat "$I/stdin.out")"
+  # A chat template config: the template over one user message with the generation prompt.
+  "$AXL" inference "$I/alpaca.yml" --datasets.0.type chat_template --chat-template chatml --no-adapter --prompt hi \
+    --show-prompt --max-new-tokens 4 --threads 1 >/dev/null 2>"$I/chat.err"
+  [[ "$(cat "$I/chat.err")" == *$'--- prompt ---\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n\n--- end'* ]] \
+    && pass inference-chat-template-prompt || fail inference-chat-template-prompt "$(head -c 300 "$I/chat.err")"
+  check_user_error inference-missing-adapter "no such folder" "$AXL" inference "$I/alpaca.yml" --adapter "$I/nope" --prompt x
+  check_user_error inference-foreign-adapter "shape" "$AXL" inference "$I/alpaca.yml" --adapter "$FIX/hf-tiny/LlamaForCausalLM/lora" --prompt x
+  check_user_error inference-empty-prompt "empty prompt" "$AXL" inference "$I/alpaca.yml" --prompt $'\n'
+
+  # merge-lora CONFIG: unsharded into output_dir/merged, then in shards of 200KB.
+  "$AXL" merge-lora "$I/alpaca.yml" >/dev/null 2>"$I/merge.err" && [ -f "$I/out/merged/model.safetensors" ] \
+    && pass merge-config-form || fail merge-config-form "$(cat "$I/merge.err")"
+  "$AXL" merge-lora "$I/alpaca.yml" --out "$I/sharded" --max-shard-size 200KB >/dev/null 2>"$I/merge2.err"
+  if python3 - "$I/sharded" <<'PY'
+import json, os, struct, sys
+d = sys.argv[1]
+index = json.load(open(os.path.join(d, "model.safetensors.index.json")))
+files = sorted(f for f in os.listdir(d) if f.startswith("model-"))
+n = len(files)
+assert n >= 2 and files == [f"model-{i:05d}-of-{n:05d}.safetensors" for i in range(1, n + 1)], files
+assert not os.path.exists(os.path.join(d, "model.safetensors"))
+names, size = {}, 0
+for f in files:
+    raw = open(os.path.join(d, f), "rb").read()
+    header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
+    header.pop("__metadata__", None)
+    shard = 0
+    for k, v in header.items():
+        names[k] = f
+        shard += v["data_offsets"][1] - v["data_offsets"][0]
+    assert shard <= 200_000 or len(header) == 1, (f, shard)
+    size += shard
+assert index["weight_map"] == names, "weight_map differs from the shards' tensors"
+assert index["metadata"]["total_size"] == size, (index["metadata"], size)
+assert json.load(open(os.path.join(d, "config.json")))["dtype"] == "float32"
+PY
+  then pass merge-sharded-index; else fail merge-sharded-index "$(cat "$I/merge2.err")"; fi
+  # Our loader reads the shards: the sharded merge generates what the unsharded one does, and
+  # what the adapter on the base model generates.
+  m1=$("$AXL" generate --model "$I/out/merged" --prompt "Tell me a story." --max-new-tokens 24 --threads 1 2>/dev/null)
+  m2=$("$AXL" generate --model "$I/sharded" --prompt "Tell me a story." --max-new-tokens 24 --threads 1 2>/dev/null)
+  [ -n "$m1" ] && [ "$m1" = "$m2" ] && pass merge-sharded-loads || fail merge-sharded-loads "'$m1' vs '$m2'"
+  a=$("$AXL" inference "$I/alpaca.yml" --raw --prompt "Tell me a story." --max-new-tokens 24 --threads 1 2>/dev/null)
+  [ -n "$a" ] && [ "$a" = "$m1" ] && pass inference-adapter-equals-merged || fail inference-adapter-equals-merged "'$a' vs '$m1'"
+  # Re-merging unsharded into the same folder removes the shards (they would shadow nothing,
+  # but a stale model.safetensors would shadow new shards the other way round).
+  "$AXL" merge-lora "$I/alpaca.yml" --out "$I/sharded" --dtype bfloat16 >/dev/null 2>&1
+  if [ -f "$I/sharded/model.safetensors" ] && ! ls "$I/sharded" | grep -q '^model-\|index' \
+     && grep -q '"dtype": "bfloat16"' "$I/sharded/config.json" && ! ls "$I" | grep -q '\.tmp-\|\.old-'; then
+    pass merge-replaces-folder
+  else
+    fail merge-replaces-folder "$(ls "$I/sharded")"
+  fi
+  check_user_error merge-bad-shard-size "--max-shard-size" "$AXL" merge-lora "$I/alpaca.yml" --max-shard-size 12XB
+  check_user_error merge-no-adapter "not a PEFT adapter folder" "$AXL" merge-lora --model "$I/stories" --adapter "$I" --out "$I/x"
+  # transformers loads the shards and gives our unsharded merge's logits.
+  PEER_PY="$(cd "$(dirname "$0")/../.." && pwd)/.venv-peer/bin/python"
+  if [ -x "$PEER_PY" ]; then
+    msg=""
+    "$AXL" merge-lora "$I/alpaca.yml" --out "$I/sharded" --max-shard-size 200KB >/dev/null 2>&1
+    "$PEER_PY" "$(dirname "$0")/sharded_merge_peer.py" input "$I/ids.safetensors" \
+      && "$AXL" forward --model "$I/out/merged" --input "$I/ids.safetensors" --out "$I/ours.safetensors" 2>/dev/null \
+      && msg=$("$PEER_PY" "$(dirname "$0")/sharded_merge_peer.py" compare "$I/sharded" "$I/ids.safetensors" "$I/ours.safetensors" 2>"$I/peer.err") \
+      && pass "merge-sharded-transformers ($msg)" || fail merge-sharded-transformers "$msg $(tail -c 300 "$I/peer.err")"
+  else
+    skip merge-sharded-transformers
+  fi
+else
+  for t in inference-raw-equals-generate inference-alpaca-prompt inference-stdin inference-chat-template-prompt \
+           merge-config-form merge-sharded-index merge-sharded-loads inference-adapter-equals-merged \
+           merge-replaces-folder merge-sharded-transformers; do skip $t; done
+fi
+
 echo "cli: $fails failed, $skipped skipped"
 [ $fails -eq 0 ]

@@ -167,8 +167,19 @@ TEST(LoraAttach, TargetsInitDropoutAndTrainableCount) {
   c.target_modules = TargetModules::from_json(nlohmann::json::array({"nope_proj"}), "t");
   EXPECT_THROW(axl::peft::attach_lora(model, c, 0), axl::Error);
   c.target_modules.reset();
-  c.modules_to_save = {"embed_tokens"};
+  c.modules_to_save = {"nope_module"};
   EXPECT_THROW(axl::peft::attach_lora(model, c, 0), axl::Error);
+  // The input embeddings are a module to save too (new tokens train through them).
+  c.modules_to_save = {"embed_tokens"};
+  const at::Tensor embed = model.embed;
+  {
+    auto a = axl::peft::attach_lora(model, c, 0);
+    ASSERT_TRUE(a.saved_embedding);
+    EXPECT_TRUE(a.state_dict().count("base_model.model.model.embed_tokens.weight"));
+    EXPECT_NE(model.embed.data_ptr(), embed.data_ptr());  // a trainable copy serves the model
+    EXPECT_TRUE(model.embed.requires_grad());
+  }
+  EXPECT_EQ(model.embed.data_ptr(), embed.data_ptr());  // detached: the original is back
 }
 
 }  // namespace

@@ -17,14 +17,8 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   ids->excludes(text);
   cmd->add_option("--tokenizer", opts->tokenizer, "tokenizer folder for --prompt (default: --model)");
   cmd->add_flag("--no-special", opts->no_special, "encode --prompt without BOS/special tokens");
-  cmd->add_option("--max-new-tokens", opts->max_new_tokens, "tokens to generate at most")->capture_default_str();
-  cmd->add_option("--temperature", opts->temperature, "0 means greedy")->capture_default_str();
-  cmd->add_option("--top-k", opts->top_k, "keep the k most likely tokens (0: off)")->capture_default_str();
-  cmd->add_option("--top-p", opts->top_p, "nucleus sampling threshold (1: off)")->capture_default_str();
-  cmd->add_option("--repetition-penalty", opts->repetition_penalty, "as transformers (1: off)")->capture_default_str();
-  cmd->add_option("--seed", opts->seed, "sampling seed")->capture_default_str();
+  add_generation_options(*cmd, opts->gen);
   cmd->add_flag("--output-ids", opts->output_ids, "print exactly one line to stdout: the generated ids");
-  cmd->add_flag("--ignore-eos", opts->ignore_eos, "do not stop at end-of-sequence ids");
   add_common_torch_options(*cmd, opts->common);
   cmd->callback([opts, &exit_code] {
     if (opts->prompt_ids.empty() && opts->prompt_text.empty()) throw Error("generate: give --prompt TEXT or --prompt-ids IDS");

@@ -10,6 +10,7 @@
 #include "axl/cli/commands.h"
 #include "axl/config/load_config.h"
 #include "axl/data/debug_print.h"
+#include "axl/data/config_tokens.h"
 #include "axl/data/prepare.h"
 #include "axl/tokenizer/tokenizer.h"
 
@@ -38,7 +39,7 @@ void add_preprocess_command(CLI::App& app, int& exit_code) {
     const config::LoadResult loaded = config::load_config(args->config, opts);
     for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
     const config::Config& cfg = loaded.config;
-    auto tok = tokenizer::load_tokenizer(data::tokenizer_dir_for(cfg));
+    auto tok = data::load_config_tokenizer(cfg);  // special_tokens / tokens added
 
     data::PrepareOptions popts;
     popts.threads = args->threads;

@@ -7,6 +7,7 @@
 #include "axl/cli/commands.h"
 #include "axl/config/load_config.h"
 #include "axl/config/plan.h"
+#include "axl/data/config_tokens.h"
 #include "axl/data/prepare.h"
 #include "axl/tokenizer/tokenizer.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 // Tokenizes the config's datasets as `preprocess` does and sums what the plan needs.
 config::DataSummary count_data(const config::Config& cfg) {
-  auto tok = tokenizer::load_tokenizer(data::tokenizer_dir_for(cfg));
+  auto tok = data::load_config_tokenizer(cfg);  // special_tokens / tokens added
   data::PreparedData prepared = data::prepare_datasets(cfg, *tok);
   config::DataSummary d;
   d.train_samples = static_cast<int64_t>(prepared.train.size());

@@ -27,25 +27,43 @@ struct ForwardOptions {
 };
 
 struct MergeOptions {
-  CommonTorchOptions common;
+  CommonTorchOptions common;  // dtype: of the written weights (the merge itself runs in float32)
   std::string model, adapter, out;
+  int64_t max_shard_bytes = 50'000'000'000;  // transformers 5's save_pretrained default, "50GB"
+};
+
+// Sampling and stopping flags shared by `generate` and `inference`.
+struct GenerationFlags {
+  int64_t max_new_tokens = 32;
+  double temperature = 0.0;  // 0: greedy
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  double repetition_penalty = 1.0;
+  uint64_t seed = 0;
+  bool ignore_eos = false;
 };
 
 struct GenerateOptions {
   CommonTorchOptions common;
+  GenerationFlags gen;
   std::string model;
   std::string prompt_ids;   // either these ids ...
   std::string prompt_text;  // ... or this text, encoded with the model's tokenizer
   std::string tokenizer;    // tokenizer folder for prompt_text (default: the model folder)
   bool no_special = false;  // encode prompt_text without BOS/special tokens
-  int64_t max_new_tokens = 32;
-  double temperature = 0.0;
-  int64_t top_k = 0;
-  double top_p = 1.0;
-  double repetition_penalty = 1.0;
-  uint64_t seed = 0;
   bool output_ids = false;
-  bool ignore_eos = false;
+};
+
+// `axolotl inference CONFIG`: the front end validates the config and reads the prompt.
+struct InferenceOptions {
+  CommonTorchOptions common;
+  GenerationFlags gen;
+  const config::Config* config = nullptr;
+  std::string adapter;  // "" with no_adapter false: none found, the base model alone
+  bool no_adapter = false;
+  std::string prompt;  // the user's text, formatted as the config's first dataset trains
+  bool raw = false;    // no formatting: the text as it is (with the tokenizer's BOS)
+  bool show_prompt = false;  // print the formatted prompt to stderr first
 };
 
 // `axolotl train`: the front end loads and validates the config; the torch side trains.

@@ -13,9 +13,15 @@ void add_validate_command(CLI::App& app, int& exit_code);
 void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_preprocess_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
+void add_inference_command(CLI::App& app, int& exit_code);
 
 // --device/--dtype/--threads, shared by every tensor subcommand.
 struct CommonTorchOptions;
 void add_common_torch_options(CLI::App& cmd, CommonTorchOptions& opts);
+
+// --max-new-tokens/--temperature/--top-k/--top-p/--repetition-penalty/--seed/--ignore-eos,
+// shared by `generate` and `inference`.
+struct GenerationFlags;
+void add_generation_options(CLI::App& cmd, GenerationFlags& flags);
 
 }  // namespace axl::cli

@@ -1,16 +1,15 @@
 // The torch side of `axolotl generate`.
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <sstream>
 
+#include "axl/cli/text_generation.h"
 #include "axl/cli/torch_entry.h"
 #include "axl/cli/torch_runtime.h"
 #include "axl/core/device.h"
 #include "axl/core/error.h"
 #include "axl/models/generation.h"
 #include "axl/models/loader.h"
-#include "axl/tokenizer/text_streamer.h"
 #include "axl/tokenizer/tokenizer.h"
 
 namespace axl::cli {
@@ -50,27 +49,16 @@ void run_generate(const GenerateOptions& o) {
     prompt = parse_ids(o.prompt_ids);
   }
   models::CausalLM model = models::load_causal_lm(o.model, lo);
-  models::GenerateOptions go;
-  go.max_new_tokens = o.max_new_tokens;
-  go.sampling.temperature = o.temperature;
-  go.sampling.top_k = o.top_k;
-  go.sampling.top_p = o.top_p;
-  go.sampling.repetition_penalty = o.repetition_penalty;
-  go.sampling.seed = o.seed;
-  go.stop_at_eos = !o.ignore_eos;
-  std::optional<tokenizer::TextStreamer> streamer;
-  if (tok && !o.output_ids) streamer.emplace(*tok);
-  std::vector<int64_t> ids = models::generate(model, prompt, go, [&](int64_t id) {
-    if (streamer) {
-      std::cout << streamer->put(static_cast<tokenizer::TokenId>(id)) << std::flush;
-    } else if (!o.output_ids) {
-      std::cerr << id << ' ' << std::flush;
-    }
-  });
-  if (streamer) {
-    std::cout << streamer->flush() << std::endl;
+  const models::GenerateOptions go = generate_options(o.gen);
+  if (tok && !o.output_ids) {
+    std::vector<int64_t> ids = generate_to_stdout(model, prompt, go, *tok);
     std::cerr << ids.size() << " tokens\n";
-  } else if (o.output_ids) {
+    return;
+  }
+  std::vector<int64_t> ids = models::generate(model, prompt, go, [&](int64_t id) {
+    if (!o.output_ids) std::cerr << id << ' ' << std::flush;
+  });
+  if (o.output_ids) {
     for (std::size_t i = 0; i < ids.size(); ++i) std::cout << (i ? " " : "") << ids[i];
     std::cout << "\n";
   } else {

@@ -15,6 +15,16 @@ void add_common_torch_options(CLI::App& cmd, CommonTorchOptions& opts) {
   cmd.add_option("--threads", opts.threads, "CPU threads for libtorch (0: its default)");
 }
 
+void add_generation_options(CLI::App& cmd, GenerationFlags& g) {
+  cmd.add_option("--max-new-tokens", g.max_new_tokens, "tokens to generate at most")->capture_default_str();
+  cmd.add_option("--temperature", g.temperature, "0 means greedy")->capture_default_str();
+  cmd.add_option("--top-k", g.top_k, "keep the k most likely tokens (0: off)")->capture_default_str();
+  cmd.add_option("--top-p", g.top_p, "nucleus sampling threshold (1: off)")->capture_default_str();
+  cmd.add_option("--repetition-penalty", g.repetition_penalty, "as transformers (1: off)")->capture_default_str();
+  cmd.add_option("--seed", g.seed, "sampling seed")->capture_default_str();
+  cmd.add_flag("--ignore-eos", g.ignore_eos, "do not stop at end-of-sequence ids");
+}
+
 }  // namespace axl::cli
 
 int main(int argc, char** argv) {
@@ -31,6 +41,7 @@ int main(int argc, char** argv) {
   axl::cli::add_tokenize_command(app, exit_code);
   axl::cli::add_preprocess_command(app, exit_code);
   axl::cli::add_train_command(app, exit_code);
+  axl::cli::add_inference_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

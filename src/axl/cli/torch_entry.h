@@ -9,3 +9,4 @@ AXL_EXPORT int axl_forward_main(const axl::cli::ForwardOptions* opts);
 AXL_EXPORT int axl_merge_main(const axl::cli::MergeOptions* opts);
 AXL_EXPORT int axl_generate_main(const axl::cli::GenerateOptions* opts);
 AXL_EXPORT int axl_train_main(const axl::cli::TrainOptions* opts);
+AXL_EXPORT int axl_inference_main(const axl::cli::InferenceOptions* opts);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "axl/core/error.h"
+#include "axl/data/config_tokens.h"
 
 namespace axl::data {
 
@@ -156,6 +157,7 @@ TokenizedStore select(const TokenizedStore& from, const std::vector<size_t>& ind
 
 PreparedData prepare_datasets(const config::Config& cfg, const tokenizer::Tokenizer& tok, const PrepareOptions& options) {
   if (cfg.datasets.empty()) throw Error(cfg.source_file + ": no `datasets:` to prepare");
+  check_config_tokens(cfg, tok);  // config tokens must be matched as added tokens in the text
   PreparedData out;
   TokenizedStore merged = load_entries(cfg.datasets, cfg, tok, options, "train", out.stats);
   const uint64_t seed = static_cast<uint64_t>(cfg.seed);

@@ -107,6 +107,17 @@ at::Tensor CausalLM::mlp_block(const DecoderLayer& layer, const at::Tensor& x) c
   return layer.down->forward(activation(act, layer.up->forward(x)));
 }
 
+at::Tensor CausalLM::layer_forward(int64_t index, const at::Tensor& x, const at::Tensor& cos,
+                                   const at::Tensor& sin, const ForwardInput& in) const {
+  const DecoderLayer& layer = layers[static_cast<std::size_t>(index)];
+  at::Tensor a = attention_block(layer, layer.attn_norm.forward(x), index, cos, sin, in);
+  if (layer.attn_out_norm.defined()) a = layer.attn_out_norm.forward(a);
+  at::Tensor h = x + a;
+  at::Tensor m = mlp_block(layer, layer.mlp_norm.forward(h));
+  if (layer.mlp_out_norm.defined()) m = layer.mlp_out_norm.forward(m);
+  return h + m;
+}
+
 at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all_hidden) const {
   const ModelConfig& c = config;
   const at::Tensor& ids = in.input_ids;
@@ -137,14 +148,19 @@ at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all
   }
 
   for (std::size_t i = 0; i < layers.size(); ++i) {
-    const DecoderLayer& layer = layers[i];
     if (all_hidden) all_hidden->push_back(x);
-    at::Tensor a = attention_block(layer, layer.attn_norm.forward(x), static_cast<int64_t>(i), cos, sin, in);
-    if (layer.attn_out_norm.defined()) a = layer.attn_out_norm.forward(a);
-    x = x + a;
-    at::Tensor m = mlp_block(layer, layer.mlp_norm.forward(x));
-    if (layer.mlp_out_norm.defined()) m = layer.mlp_out_norm.forward(m);
-    x = x + m;
+    const auto index = static_cast<int64_t>(i);
+    if (!in.layer_runner) {
+      x = layer_forward(index, x, cos, sin, in);
+      continue;
+    }
+    // The runner may call the layer again after this function has returned (a recompute in
+    // backward), so the closure owns copies of what it needs.
+    ForwardInput layer_in = in;
+    layer_in.layer_runner = nullptr;
+    x = in.layer_runner(index, x, [this, index, cos, sin, layer_in](const at::Tensor& h) {
+      return layer_forward(index, h, cos, sin, layer_in);
+    });
   }
   if (in.cache != nullptr) in.cache->length += t;
   x = final_norm.forward(x);

@@ -4,6 +4,7 @@
 // device and dtype from the weights or the inputs, so the same code runs on cpu, cuda or meta.
 #include <ATen/ATen.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -39,6 +40,12 @@ struct KVCache {
   int64_t capacity = 0;
 };
 
+// One decoder layer applied to its input hidden states.
+using LayerFn = std::function<at::Tensor(const at::Tensor& x)>;
+// Runs layer `index` (by calling `layer`, possibly again later: a recompute in backward).
+// Training sets one for gradient checkpointing; the model itself knows nothing about it.
+using LayerRunner = std::function<at::Tensor(int64_t index, const at::Tensor& x, const LayerFn& layer)>;
+
 struct ForwardInput {
   at::Tensor input_ids;        // [B, T] int64
   at::Tensor attention_mask;   // [B, T(+past)] 1 = real token; optional
@@ -47,6 +54,7 @@ struct ForwardInput {
   KVCache* cache = nullptr;
   bool output_hidden_states = false;
   kernels::AttentionImpl attention = kernels::AttentionImpl::Auto;
+  LayerRunner layer_runner;    // optional: wraps every decoder layer's call
 };
 
 struct ForwardOutput {
@@ -68,6 +76,9 @@ class CausalLM {
   // Final-norm hidden states [B, T, H] (what the head and the chunked loss consume).
   at::Tensor hidden(const ForwardInput& in, std::vector<at::Tensor>* all_hidden = nullptr) const;
   at::Tensor logits_from_hidden(const at::Tensor& h) const;
+  // Decoder layer `index` on hidden states x (the residual stream in, the residual stream out).
+  at::Tensor layer_forward(int64_t index, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                           const ForwardInput& in) const;
 
   KVCache make_cache(int64_t batch, int64_t capacity) const;
 

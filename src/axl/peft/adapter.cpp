@@ -24,6 +24,7 @@ std::map<std::string, at::Tensor> Adapter::state_dict() {
   for (auto& a : layers)
     for (auto& [name, t] : a.layer->tensors()) out[kSavedPrefix + a.slot->name + "." + name] = *t;
   for (auto& m : saved_modules) out[kSavedPrefix + m.slot->name + ".weight"] = m.weight;
+  if (saved_embedding) out[kSavedPrefix + saved_embedding->name + ".weight"] = saved_embedding->weight;
   return out;
 }
 
@@ -77,8 +78,10 @@ void Adapter::detach() {
     stack.erase(std::remove(stack.begin(), stack.end(), a.layer), stack.end());
   }
   for (auto& m : saved_modules) m.slot->base = m.original;
+  if (saved_embedding) saved_embedding->model->embed = saved_embedding->original;
   layers.clear();
   saved_modules.clear();
+  saved_embedding.reset();
   detached_ = true;
 }
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "axl/models/causal_lm.h"
 #include "axl/models/linear_slot.h"
 
 namespace axl::peft {
@@ -42,6 +43,15 @@ struct SavedModule {
   at::Tensor weight;  // the trainable copy, [out, in]
 };
 
+// modules_to_save on the input embeddings (embed_tokens): a trainable copy replaces
+// model.embed. A tied head keeps the frozen original, as PEFT's wrapper copies each module.
+struct SavedEmbedding {
+  models::CausalLM* model = nullptr;
+  std::string name;  // module path, e.g. model.embed_tokens
+  at::Tensor original;
+  at::Tensor weight;  // the trainable copy, [V, H]
+};
+
 class Adapter {
  public:
   struct Attached {
@@ -53,6 +63,7 @@ class Adapter {
   std::shared_ptr<AdapterConfig> config;
   std::vector<Attached> layers;
   std::vector<SavedModule> saved_modules;
+  std::unique_ptr<SavedEmbedding> saved_embedding;  // a pointer: a moved-from adapter must not hold one
 
   Adapter() = default;
   Adapter(const Adapter&) = delete;

@@ -1,5 +1,6 @@
 #include "axl/peft/adapter_io.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "axl/core/atomic_file.h"
@@ -7,6 +8,7 @@
 #include "axl/core/shape_string.h"
 #include "axl/core/json_file.h"
 #include "axl/core/tensor_io.h"
+#include "axl/models/resize_embeddings.h"
 #include "axl/peft/lora.h"
 
 namespace axl::peft {
@@ -20,6 +22,24 @@ void save_adapter(Adapter& adapter, const std::string& dir) {
   write_file_atomic(dir + "/adapter_config.json", adapter.config->to_json().dump(2));
 }
 
+namespace {
+
+// An adapter trained with added tokens saves embeddings/head with more rows than the base
+// has: grow the base first, as a user calls resize_token_embeddings(len(tokenizer)) before
+// PeftModel.from_pretrained. The saved copies then replace the new rows.
+void grow_vocabulary_for(models::CausalLM& model, const std::map<std::string, at::Tensor>& stored) {
+  const std::string embed_key = std::string(kSavedPrefix) + embedding_module_path(model) + ".weight";
+  const std::string head_key = std::string(kSavedPrefix) + model.lm_head.name + ".weight";
+  int64_t rows = 0;
+  for (const auto& key : {embed_key, head_key}) {
+    auto it = stored.find(key);
+    if (it != stored.end() && it->second.dim() == 2) rows = std::max(rows, it->second.size(0));
+  }
+  if (rows > model.embed.size(0)) models::resize_token_embeddings(model, rows);
+}
+
+}  // namespace
+
 Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
   const std::string config_path = dir + "/adapter_config.json";
   if (!std::filesystem::exists(config_path))
@@ -30,8 +50,6 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
   const std::string type = j["peft_type"].get<std::string>();
   if (type != "LORA")
     throw Error(config_path + ": peft_type \"" + type + "\" is not supported yet (supported: LORA)");
-  Adapter adapter = attach_lora(model, LoraConfig::from_json(j, config_path));
-
   const std::string weights = dir + "/adapter_model.safetensors";
   if (!std::filesystem::exists(weights))
     throw Error(dir + ": no adapter_model.safetensors" +
@@ -39,6 +57,8 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
                      ? std::string(" (adapter_model.bin, PyTorch's pickle format, is not read; re-save with safe_serialization)")
                      : std::string()));
   auto stored = load_safetensors(weights);
+  grow_vocabulary_for(model, stored);
+  Adapter adapter = attach_lora(model, LoraConfig::from_json(j, config_path));
   at::NoGradGuard no_grad;
   std::size_t used = 0;
   for (auto& a : adapter.layers)
@@ -52,6 +72,16 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
       t->copy_(it->second);
       ++used;
     }
+  if (auto& e = adapter.saved_embedding) {
+    const std::string key = kSavedPrefix + e->name + ".weight";
+    auto it = stored.find(key);
+    if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "' (modules_to_save)");
+    if (it->second.sizes() != e->weight.sizes())
+      throw Error(weights + ": tensor '" + key + "' has shape " + shape_string(it->second.sizes()) +
+                  ", the model has " + shape_string(e->weight.sizes()));
+    e->weight.copy_(it->second);
+    ++used;
+  }
   for (auto& m : adapter.saved_modules) {
     const std::string key = kSavedPrefix + m.slot->name + ".weight";
     auto it = stored.find(key);

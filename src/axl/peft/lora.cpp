@@ -4,6 +4,7 @@
 
 #include "axl/core/error.h"
 #include "axl/core/torch_compat.h"
+#include "axl/models/weight_names.h"
 #include "axl/peft/lora_layer.h"
 
 namespace axl::peft {
@@ -47,6 +48,14 @@ bool ends_with_module(const std::string& path, const std::string& name) {
 
 }  // namespace
 
+std::string embedding_module_path(const models::CausalLM& model) {
+  std::string name = models::weight_names_for(model.config).embed;
+  const std::string suffix = ".weight";
+  if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+    name.resize(name.size() - suffix.size());
+  return name;
+}
+
 Adapter attach_lora(models::CausalLM& model, const LoraConfig& config_in, uint64_t seed) {
   auto config = std::make_shared<LoraConfig>(config_in);
   TargetModules& targets = config->target_modules ? *config->target_modules : config->target_modules.emplace();
@@ -74,7 +83,19 @@ Adapter attach_lora(models::CausalLM& model, const LoraConfig& config_in, uint64
     throw Error("LoRA: target_modules " + targets.to_json().dump() + " matched no linear module of this " +
                 model.config.model_type + " model");
 
+  const std::string embed_path = embedding_module_path(model);
   for (const std::string& name : config->modules_to_save) {
+    if (ends_with_module(embed_path, name)) {
+      if (adapter.saved_embedding) continue;
+      SavedEmbedding e;
+      e.model = &model;
+      e.name = embed_path;
+      e.original = model.embed;
+      e.weight = model.embed.detach().clone().requires_grad_(true);
+      model.embed = e.weight;
+      adapter.saved_embedding = std::make_unique<SavedEmbedding>(e);
+      continue;
+    }
     bool found = false;
     for (models::LinearSlot* slot : model.slots()) {
       if (!ends_with_module(slot->name, name)) continue;
@@ -89,8 +110,8 @@ Adapter attach_lora(models::CausalLM& model, const LoraConfig& config_in, uint64
       found = true;
     }
     if (!found)
-      throw Error("LoRA: modules_to_save entry '" + name +
-                  "' is not a linear module of this model (only linear layers such as lm_head are supported)");
+      throw Error("LoRA: modules_to_save entry '" + name + "' is not a linear module of this model nor its " +
+                  embed_path + " (only those are supported)");
   }
   return adapter;
 }

@@ -10,8 +10,13 @@ at::Tensor LoraLayer::forward(const at::Tensor& x, const models::LinearSlot&, co
   at::Tensor xa = x.to(lora_a.scalar_type());
   // Dropout acts on the LoRA branch's input only; the base sees the clean x.
   if (training_ && dropout > 0) xa = at::dropout(xa, dropout, /*train=*/true);
-  at::Tensor delta = at::linear(at::linear(xa, lora_a), lora_b) * scaling;
-  return (result.to(delta.scalar_type()) + delta).to(result.scalar_type());
+  // result + scaling * (x A^T) B^T as one GEMM with alpha/beta: no full-width temporaries for
+  // the scaled delta and the sum (nor their gradients); the product is the rank-r one.
+  const at::Tensor down = at::linear(xa, lora_a);
+  const int64_t out = result.size(-1);
+  at::Tensor sum = at::addmm(result.to(lora_b.scalar_type()).reshape({-1, out}),
+                             down.reshape({-1, lora_a.size(0)}), lora_b.t(), /*beta=*/1, /*alpha=*/scaling);
+  return sum.view(result.sizes()).to(result.scalar_type());
 }
 
 std::vector<std::pair<std::string, at::Tensor*>> LoraLayer::tensors() {

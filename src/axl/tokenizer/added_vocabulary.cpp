@@ -113,6 +113,15 @@ void AddedVocabulary::split(PreTokenized& pt, bool normalized_set) const {
   pt.pieces.swap(out);
 }
 
+void AddedVocabulary::add_or_replace(AddedToken t) {
+  for (auto& old : tokens_)
+    if (old.content == t.content) {
+      old = std::move(t);
+      return;
+    }
+  tokens_.push_back(std::move(t));
+}
+
 AddedToken parse_added_token(const nlohmann::json& j) {
   const std::string what = "tokenizer.json: added_tokens entry";
   if (!j.is_object()) throw Error(what + " must be an object");

@@ -8,15 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axl/tokenizer/added_token.h"
 #include "axl/tokenizer/pretokenized.h"
 
 namespace axl::tokenizer {
-
-struct AddedToken {
-  std::string content;
-  int32_t id = -1;
-  bool special = false, lstrip = false, rstrip = false, single_word = false, normalized = false;
-};
 
 // A byte trie of token contents, matching leftmost-longest.
 class TokenTrie {
@@ -39,8 +34,13 @@ class AddedVocabulary {
  public:
   void add(AddedToken t) { tokens_.push_back(std::move(t)); }
   // Builds the two tries; `normalize` maps a normalized token's content to its normalized form.
+  // An entry with the same content takes the new flags and id (tokenizers' add_tokens);
+  // call build() again afterwards.
+  void add_or_replace(AddedToken t);
   template <class F>
   void build(F&& normalize) {
+    raw_ = TokenTrie();
+    normalized_ = TokenTrie();
     for (size_t i = 0; i < tokens_.size(); ++i) {
       if (tokens_[i].content.empty()) continue;
       if (tokens_[i].normalized) normalized_.add(normalize(tokens_[i].content), static_cast<int32_t>(i));

@@ -1,9 +1,11 @@
 #include "axl/tokenizer/hf_tokenizer.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "axl/core/error.h"
+#include "axl/core/json_file.h"
 #include "axl/tokenizer/utf8.h"
 
 namespace axl::tokenizer {
@@ -31,6 +33,15 @@ HfTokenizer::HfTokenizer(const nlohmann::json& j, TokenizerConfig config) {
   if (!added.is_null() && !added.is_array()) throw Error("tokenizer.json: \"added_tokens\" must be an array");
   if (added.is_array())
     for (const auto& a : added) added_.add(parse_added_token(a));
+  index_added_tokens();
+
+  SpecialTokens defaults;
+  const auto& unk = field(field(j, "model"), "unk_token");
+  if (unk.is_string()) defaults.unk = unk.get<std::string>();
+  resolve_special_tokens(defaults);
+}
+
+void HfTokenizer::index_added_tokens() {
   added_.build([&](const std::string& content) {
     if (!normalizer_) return content;
     PreTokenized pt;
@@ -46,17 +57,49 @@ HfTokenizer::HfTokenizer(const nlohmann::json& j, TokenizerConfig config) {
   for (const auto& t : added_.tokens()) limit = std::max(limit, static_cast<size_t>(t.id) + 1);
   id_text_.assign(limit, nullptr);
   special_flag_.assign(limit, false);
+  added_ids_.clear();
   for (size_t id = 0; id < model_->id_limit(); ++id) id_text_[id] = model_->id_to_token(static_cast<int32_t>(id));
   for (const auto& t : added_.tokens()) {
     id_text_[t.id] = &t.content;
     special_flag_[t.id] = t.special;
     added_ids_.emplace(t.content, t.id);
   }
+}
 
-  SpecialTokens defaults;
-  const auto& unk = field(field(j, "model"), "unk_token");
-  if (unk.is_string()) defaults.unk = unk.get<std::string>();
-  resolve_special_tokens(defaults);
+size_t HfTokenizer::add_tokens(const std::vector<AddedToken>& tokens) {
+  size_t fresh = 0;
+  for (AddedToken t : tokens) {
+    if (t.content.empty()) continue;
+    if (auto known = token_to_id(t.content)) {
+      t.id = *known;
+    } else {
+      t.id = static_cast<int32_t>(id_text_.size());
+      id_text_.push_back(nullptr);  // reserves the id until the tables are rebuilt below
+      ++fresh;
+    }
+    added_.add_or_replace(t);
+    added_ids_[t.content] = t.id;
+    additions_.push_back(t);
+  }
+  index_added_tokens();
+  return fresh;
+}
+
+std::vector<AddedToken> HfTokenizer::added_tokens() const {
+  std::vector<AddedToken> out = added_.tokens();
+  std::stable_sort(out.begin(), out.end(), [](const AddedToken& a, const AddedToken& b) { return a.id < b.id; });
+  return out;
+}
+
+nlohmann::json HfTokenizer::to_json() const {
+  if (source_path_.empty()) throw Error("tokenizer: cannot save a tokenizer.json that was not loaded from a file");
+  nlohmann::json j = read_json_file(source_path_);
+  nlohmann::json added = nlohmann::json::array();
+  for (const AddedToken& t : added_tokens())
+    added.push_back({{"id", t.id}, {"content", t.content}, {"single_word", t.single_word}, {"lstrip", t.lstrip},
+                     {"rstrip", t.rstrip}, {"normalized", t.normalized}, {"special", t.special}});
+  j["added_tokens"] = added;
+  return j;
 }
 
 std::unique_ptr<HfTokenizer> HfTokenizer::from_file(const std::string& path, TokenizerConfig config) {
@@ -71,7 +114,9 @@ std::unique_ptr<HfTokenizer> HfTokenizer::from_file(const std::string& path, Tok
     throw Error(path + ": invalid JSON: " + e.what());
   }
   try {
-    return std::make_unique<HfTokenizer>(j, std::move(config));
+    auto tok = std::make_unique<HfTokenizer>(j, std::move(config));
+    tok->source_path_ = path;
+    return tok;
   } catch (const Error& e) {
     throw Error(path + ": " + e.what());
   }

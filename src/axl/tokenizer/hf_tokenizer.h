@@ -34,8 +34,14 @@ class HfTokenizer : public Tokenizer {
   bool is_special(TokenId id) const override {
     return id >= 0 && static_cast<size_t>(id) < special_flag_.size() && special_flag_[id];
   }
+  size_t add_tokens(const std::vector<AddedToken>& tokens) override;
+  std::vector<AddedToken> added_tokens() const override;
+  // tokenizer.json as loaded (re-read from its file), with "added_tokens" as they are now.
+  nlohmann::json to_json() const;
 
  private:
+  // Rebuilds the added-token tries and the id tables from added_ and model_.
+  void index_added_tokens();
   void run(std::string_view text, bool add_special_tokens, bool track, RawEncoding& out) const;
   const std::string* text_of(int32_t id) const {
     return id >= 0 && static_cast<size_t>(id) < id_text_.size() ? id_text_[id] : nullptr;
@@ -50,6 +56,7 @@ class HfTokenizer : public Tokenizer {
   std::unordered_map<std::string, int32_t> added_ids_;
   std::vector<const std::string*> id_text_;  // id -> token string (added tokens first)
   std::vector<bool> special_flag_;
+  std::string source_path_;  // the tokenizer.json read (to_json re-reads it rather than keep it all)
 };
 
 }  // namespace axl::tokenizer

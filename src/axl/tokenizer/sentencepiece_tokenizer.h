@@ -27,13 +27,22 @@ class SentencePieceTokenizer : public Tokenizer {
   std::string id_to_token(TokenId id) const override;
   size_t vocab_size() const override;
   bool is_special(TokenId id) const override;
+  size_t add_tokens(const std::vector<AddedToken>& tokens) override;
+  std::vector<AddedToken> added_tokens() const override;
+  const std::string& model_path() const { return model_path_; }
 
  private:
+  const AddedToken* added_by_id(TokenId id) const;
+  void insert_added(const AddedToken& t);  // t.id set: into added_ and the cut-out list
   void encode_into(std::string_view text, bool add_special_tokens, Encoding& out, bool with_offsets) const;
 
   std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
   std::vector<std::pair<std::string, TokenId>> special_pieces_;  // cut out of the text, longest first
   bool add_bos_ = true, add_eos_ = false;
+  std::string model_path_;
+  // Tokens added after loading (ids past the model's pieces, or pieces given added-token
+  // flags); cut out of the text like the special pieces.
+  std::vector<AddedToken> added_;
 };
 
 }  // namespace axl::tokenizer

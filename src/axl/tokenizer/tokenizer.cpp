@@ -54,6 +54,19 @@ void Tokenizer::resolve_special_tokens(const SpecialTokens& defaults) {
   special_.unk_id = id_of(special_.unk);
 }
 
+void Tokenizer::set_special_token(const std::string& role, const std::string& content) {
+  std::optional<std::string>* slot = role == "bos"   ? &config_.bos_token
+                                     : role == "eos" ? &config_.eos_token
+                                     : role == "pad" ? &config_.pad_token
+                                     : role == "unk" ? &config_.unk_token
+                                                     : nullptr;
+  if (!slot) throw Error("tokenizer: unknown special token role '" + role + "' (bos, eos, pad or unk)");
+  if (!token_to_id(content)) throw Error("tokenizer: " + role + "_token '" + content + "' is not in the vocabulary");
+  *slot = content;
+  const SpecialTokens current = special_;
+  resolve_special_tokens(current);
+}
+
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& dir_or_file) {
   namespace fs = std::filesystem;
   if (!fs::exists(dir_or_file)) throw Error(dir_or_file.string() + ": no such tokenizer file or folder");

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "axl/tokenizer/added_token.h"
 #include "axl/tokenizer/tokenizer_config.h"
 
 namespace axl::tokenizer {
@@ -53,6 +54,18 @@ class Tokenizer {
   // True for special added tokens (skipped by decode(..., skip_special_tokens = true)).
   virtual bool is_special(TokenId id) const = 0;
 
+  // Adds tokens as HF's add_tokens / add_special_tokens do (the `id` fields are ignored): a
+  // token already added takes the new flags and keeps its id, one in the model's vocabulary
+  // keeps the vocabulary id, any other gets the next free id (vocab_size() grows). Later
+  // encodes cut them out of the text. Returns how many ids are new. Not thread-safe.
+  virtual size_t add_tokens(const std::vector<AddedToken>& tokens) = 0;
+  // Every added token (loaded and added), by id.
+  virtual std::vector<AddedToken> added_tokens() const = 0;
+  // Makes `content` (already in the vocabulary) the "bos", "eos", "pad" or "unk" token.
+  void set_special_token(const std::string& role, const std::string& content);
+  // Tokens given to add_tokens since loading, in call order (empty: the files on disk are current).
+  const std::vector<AddedToken>& additions() const { return additions_; }
+
   const SpecialTokens& special_tokens() const { return special_; }
   const TokenizerConfig& config() const { return config_; }
 
@@ -61,6 +74,7 @@ class Tokenizer {
   void resolve_special_tokens(const SpecialTokens& defaults);
   SpecialTokens special_;
   TokenizerConfig config_;
+  std::vector<AddedToken> additions_;
 };
 
 // A model folder, a tokenizer.json or a sentencepiece .model file, found as transformers
@@ -68,5 +82,11 @@ class Tokenizer {
 // tokenizer_config.json / special_tokens_map.json / chat_template.jinja are read from the
 // same folder when present.
 std::unique_ptr<Tokenizer> load_tokenizer(const std::filesystem::path& dir_or_file);
+
+// Writes the tokenizer files transformers reads into `dir` (created if need be), with every
+// added token: tokenizer.json (or the sentencepiece tokenizer.model), tokenizer_config.json
+// ("added_tokens_decoder", the special tokens) and special_tokens_map.json. Files are replaced
+// atomically.
+void save_tokenizer(const Tokenizer& tok, const std::filesystem::path& dir);
 
 }  // namespace axl::tokenizer

@@ -1,6 +1,10 @@
 #include "axl/train/token_loss.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <stdexcept>
+
+#include "axl/kernels/linear_cross_entropy.h"
 
 namespace axl::train {
 
@@ -21,6 +25,26 @@ at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& lab
   if (shifted.scalar_type() != at::kDouble) shifted = shifted.to(at::kFloat);
   at::Tensor targets = labels.narrow(1, 1, t - 1).reshape({-1}).to(logits.device());
   return at::cross_entropy_loss(shifted, targets, {}, at::Reduction::Sum, -100);
+}
+
+at::Tensor summed_causal_lm_loss_from_hidden(const models::CausalLM& model, const at::Tensor& hidden,
+                                             const at::Tensor& labels) {
+  const models::LinearSlot& head = model.lm_head;
+  const auto* dense = dynamic_cast<const models::DenseBase*>(head.base.get());
+  const bool plain_head = dense != nullptr && head.adapters.empty() && !head.bias.defined() &&
+                          model.config.final_softcap == 0.0 &&
+                          dense->weight.scalar_type() == hidden.scalar_type() &&
+                          kernels::linear_cross_entropy_supports(hidden.scalar_type()) &&
+                          !at::autocast::is_autocast_enabled(hidden.device().type());
+  if (!plain_head || hidden.dim() != 3 || labels.dim() != 2 || hidden.size(1) < 2)
+    return summed_causal_lm_loss(model.logits_from_hidden(hidden), labels);
+  if (hidden.size(0) != labels.size(0) || hidden.size(1) != labels.size(1))
+    throw std::invalid_argument("summed_causal_lm_loss_from_hidden: hidden [B, T, H] and labels [B, T] disagree");
+  // The last position predicts nothing: leave it out of the head's GEMMs.
+  const int64_t t = hidden.size(1);
+  at::Tensor h = hidden.narrow(1, 0, t - 1).reshape({-1, hidden.size(2)});
+  at::Tensor targets = labels.narrow(1, 1, t - 1).reshape({-1}).to(hidden.device());
+  return kernels::linear_cross_entropy_sum(h, dense->weight, targets, -100);
 }
 
 AccumulationPlan plan_accumulation(const std::vector<at::Tensor>& micro_batch_labels) {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "axl/models/causal_lm.h"
+
 namespace axl::train {
 
 // Trained tokens of a micro-batch after the causal shift: labels[:, 1:] != -100.
@@ -17,6 +19,13 @@ int64_t trained_token_count(const at::Tensor& labels);
 // Summed cross-entropy (float32 or wider) of logits [B, T, V] against labels [B, T]:
 // logits[:, t] predicts labels[:, t + 1]; -100 is ignored. A 0-dim tensor with autograd.
 at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels);
+
+// The same loss from final hidden states [B, T, H] and the model's head. A plain dense head
+// (no adapter, bias or soft-cap; float32 or bfloat16; autocast off) runs the chunked
+// kernels::linear_cross_entropy_sum, which never holds all logits; anything else computes
+// the logits with model.logits_from_hidden and calls summed_causal_lm_loss.
+at::Tensor summed_causal_lm_loss_from_hidden(const models::CausalLM& model, const at::Tensor& hidden,
+                                             const at::Tensor& labels);
 
 // The step accounting: the divisor for every micro-batch's summed loss in one optimizer step.
 struct AccumulationPlan {

@@ -40,7 +40,21 @@ nlohmann::json TrainState::to_json() const {
       {"EarlyStoppingCallback",
        {{"args", json::object()},
         {"attributes", {{"early_stopping_patience_counter", early_stopping_patience_counter}}}}},
-      {"AxolotlCppResume", {{"attributes", {{"micro_step", micro_step}, {"scheduler_steps", scheduler_steps}}}}}};
+      {"AxolotlCppResume", {{"attributes", {{"micro_step", micro_step}, {"scheduler_steps", scheduler_steps}}}}},
+      // What HF's Trainer records at a save (its TrainerControl flags); read by nobody here.
+      {"TrainerControl",
+       {{"args",
+         {{"should_epoch_stop", false},
+          {"should_evaluate", false},
+          {"should_log", false},
+          {"should_save", true},
+          {"should_training_stop", max_steps > 0 && global_step >= max_steps}}},
+        {"attributes", json::object()}}}};
+  if (loss_scale) {
+    auto& resume = j["stateful_callbacks"]["AxolotlCppResume"]["attributes"];
+    resume["loss_scale"] = *loss_scale;
+    resume["loss_scale_growth_tracker"] = loss_scale_growth_tracker;
+  }
   j["total_flos"] = 0;
   j["train_batch_size"] = train_batch_size;
   j["trial_name"] = nullptr;
@@ -74,6 +88,11 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& whe
     if (cb.contains("AxolotlCppResume")) {
       s.micro_step = cb["AxolotlCppResume"]["attributes"].value("micro_step", int64_t{0});
       s.scheduler_steps = cb["AxolotlCppResume"]["attributes"].value("scheduler_steps", s.global_step);
+      const auto& resume = cb["AxolotlCppResume"]["attributes"];
+      if (resume.contains("loss_scale")) {
+        s.loss_scale = resume["loss_scale"].get<double>();
+        s.loss_scale_growth_tracker = resume.value("loss_scale_growth_tracker", int64_t{0});
+      }
     } else {
       s.scheduler_steps = s.global_step;
     }

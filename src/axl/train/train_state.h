@@ -18,6 +18,9 @@ struct TrainState {
   int64_t micro_step = 0;   // micro-batches done inside the current step
   // Scheduler steps taken: HF does not advance the schedule when fp16 overflow skips a step.
   int64_t scheduler_steps = 0;
+  // fp16's dynamic loss scale and its count of good steps in a row; empty without fp16.
+  std::optional<double> loss_scale;
+  int64_t loss_scale_growth_tracker = 0;
   int64_t num_input_tokens_seen = 0;
   int64_t max_steps = 0;
   double num_train_epochs = 0.0;

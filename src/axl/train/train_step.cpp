@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "axl/train/activation_checkpoint.h"
 #include "axl/train/grad_clip.h"
+#include "axl/train/precision.h"
 #include "axl/train/token_loss.h"
 #include "axl/train/training_error.h"
 
@@ -34,8 +36,13 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
     in.input_ids = mb.input_ids;
     in.attention_mask = mb.attention_mask;
     in.attention = options.attention;
-    at::Tensor logits = model.forward(in).logits;
-    at::Tensor loss = summed_causal_lm_loss(logits, mb.labels) / divisor;
+    if (options.gradient_checkpointing) in.layer_runner = checkpoint_every_layer(model);
+    at::Tensor loss;
+    {
+      AutocastGuard autocast(mb.input_ids.device().type(), options.autocast);
+      // From the hidden states: a plain head gets the chunked loss (never all logits at once).
+      loss = summed_causal_lm_loss_from_hidden(model, model.hidden(in), mb.labels) / divisor;
+    }
     (options.scaler ? options.scaler->scale_loss(loss) : loss).backward();
     micro_losses.push_back(loss.detach());
     r.input_tokens += mb.attention_mask.defined() ? mb.attention_mask.sum().item<int64_t>()
@@ -50,7 +57,7 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
   auto fail = [&](const std::string& what, int64_t micro) {
     optimizer.zero_grad();
     state.micro_step = 0;
-    throw TrainingError(what, r.step, micro);
+    throw TrainingError(what, r.step + 1, micro);  // 1-based, as the log lines count steps
   };
   if (!options.scaler) {
     for (int64_t i = 0; i < losses.numel(); ++i)
@@ -68,7 +75,11 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
   }
   r.skipped = found_inf;
   if (!found_inf) optimizer.step();
-  if (options.scaler) options.scaler->update(found_inf);
+  if (options.scaler) {
+    options.scaler->update(found_inf);
+    state.loss_scale = options.scaler->scale();
+    state.loss_scale_growth_tracker = options.scaler->growth_tracker();
+  }
   optimizer.zero_grad();
 
   if (!r.skipped) ++state.scheduler_steps;

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "axl/models/causal_lm.h"
@@ -26,6 +27,9 @@ struct StepOptions {
   double max_grad_norm = 1.0;  // <= 0: no clipping (the norm is still reported)
   kernels::AttentionImpl attention = kernels::AttentionImpl::Auto;
   LossScaler* scaler = nullptr;  // fp16: dynamic loss scaling, overflowing steps are skipped
+  // bf16/fp16: the forward runs under autocast of this dtype (precision.h); the loss is float32.
+  std::optional<at::ScalarType> autocast;
+  bool gradient_checkpointing = false;  // recompute each decoder layer in backward
 };
 
 struct StepResult {
@@ -38,8 +42,10 @@ struct StepResult {
   bool skipped = false;      // fp16 overflow: no optimizer step was taken
 };
 
-// Throws TrainingError (no step applied, gradients zeroed) when, without a loss scaler, the
-// loss of a micro-batch or the gradient norm is not finite.
+// Throws TrainingError (naming the 1-based step being taken, as the log lines count them; no
+// step applied, gradients zeroed) when, without a loss scaler, the
+// loss of a micro-batch or the gradient norm is not finite. With a scaler, state.loss_scale
+// and state.loss_scale_growth_tracker follow the scaler's (for checkpoints).
 StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const LrSchedule* schedule,
                       TrainState& state, const std::vector<MicroBatch>& micro_batches,
                       const StepOptions& options = {});

@@ -7,20 +7,26 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
-#include <regex>
+#include <sstream>
 
 #include "axl/config/plan.h"
 #include "axl/core/atomic_file.h"
 #include "axl/core/error.h"
 #include "axl/core/tensor_io.h"
+#include "axl/data/chat_template_strategy.h"
+#include "axl/data/config_tokens.h"
 #include "axl/models/loader.h"
+#include "axl/models/resize_embeddings.h"
 #include "axl/peft/adapter_io.h"
 #include "axl/peft/lora.h"
 #include "axl/peft/merged_model.h"
+#include "axl/train/checkpoint_dirs.h"
 #include "axl/train/lr_schedule.h"
 #include "axl/train/metrics_log.h"
 #include "axl/train/param_groups.h"
+#include "axl/train/progress.h"
 #include "axl/train/token_loss.h"
 #include "axl/train/train_step.h"
 
@@ -63,44 +69,38 @@ int64_t per_epoch_setting(std::optional<int64_t> per_epoch, int64_t steps_per_ep
   return std::max<int64_t>(1, steps_per_epoch / *per_epoch);
 }
 
+std::string read_file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw Error(p.string() + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Copied through write_file_atomic, so an interrupted save never leaves a half-written file.
 void copy_tokenizer_files(const std::string& from, const std::string& to) {
   for (const char* f : {"tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json",
                         "added_tokens.json", "vocab.json", "merges.txt", "chat_template.jinja"}) {
     const fs::path src = fs::path(from) / f;
-    if (fs::exists(src)) fs::copy_file(src, fs::path(to) / f, fs::copy_options::overwrite_existing);
+    if (fs::exists(src)) write_file_atomic((fs::path(to) / f).string(), read_file_bytes(src));
   }
 }
 
-// Keeps the newest `limit` checkpoint-N folders of `dir`.
-void rotate_checkpoints(const std::string& dir, int64_t limit) {
-  if (limit <= 0) return;
-  std::vector<std::pair<int64_t, fs::path>> found;
-  static const std::regex name(R"(checkpoint-(\d+))");
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::smatch m;
-    const std::string n = e.path().filename().string();
-    if (e.is_directory() && std::regex_match(n, m, name)) found.emplace_back(std::stoll(m[1].str()), e.path());
-  }
-  std::sort(found.begin(), found.end());
-  for (size_t i = 0; i + static_cast<size_t>(limit) < found.size(); ++i) fs::remove_all(found[i].second);
-}
-
-// The newest checkpoint-N folder of `dir`, or "".
-std::string latest_checkpoint(const std::string& dir) {
-  if (!fs::is_directory(dir)) return "";
-  int64_t best = -1;
-  std::string found;
-  static const std::regex name(R"(checkpoint-(\d+))");
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::smatch m;
-    const std::string n = e.path().filename().string();
-    if (e.is_directory() && std::regex_match(n, m, name) && fs::exists(e.path() / "trainer_state.json") &&
-        std::stoll(m[1].str()) > best) {
-      best = std::stoll(m[1].str());
-      found = e.path().string();
+// A config that sets chat_template (or chat_template_jinja) trained with that template, so the
+// saved tokenizer carries it, as Axolotl does: transformers 5 saves it as chat_template.jinja
+// and drops the key from tokenizer_config.json (which our loader and HF's read in that order).
+void save_chat_template(const TrainingRun& run, const std::string& dir) {
+  if (!run.cfg.chat_template && !run.cfg.chat_template_jinja) return;
+  const std::string tmpl = data::chat_template_source(config::DatasetConfig{}, run.cfg, *run.tokenizer);
+  write_file_atomic(dir + "/chat_template.jinja", tmpl);
+  const std::string tc_path = dir + "/tokenizer_config.json";
+  if (fs::exists(tc_path)) {
+    nlohmann::json tc = nlohmann::json::parse(read_file_bytes(tc_path), nullptr, false);
+    if (tc.is_object() && tc.contains("chat_template")) {
+      tc.erase("chat_template");
+      write_file_atomic(tc_path, tc.dump(2) + "\n");
     }
   }
-  return found;
 }
 
 // Puts a checkpoint's weights, optimizer state, progress and RNG back, so the run continues
@@ -161,7 +161,6 @@ peft::LoraConfig lora_config_from(const config::Config& cfg) {
 }
 
 std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const TrainerOptions& opts) {
-  if (cfg.fp16) throw Error(cfg.source_file + ": fp16 training is not supported yet (use bf16 or float32)");
   if (!cfg.adapter.empty() && cfg.adapter != "lora")
     throw Error(cfg.source_file + ": adapter: " + cfg.adapter + " is not supported by train yet (lora or none)");
   if (cfg.learning_rate <= 0) throw Error(cfg.source_file + ": learning_rate must be set (> 0) to train");
@@ -169,7 +168,7 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
   auto run = std::make_unique<TrainingRun>();
   run->cfg = cfg;
   run->tokenizer_dir = data::tokenizer_dir_for(cfg);
-  run->tokenizer = tokenizer::load_tokenizer(run->tokenizer_dir);
+  run->tokenizer = data::load_config_tokenizer(cfg);  // with special_tokens / tokens added
   run->data = data::prepare_datasets(cfg, *run->tokenizer);
   if (run->data.train.size() == 0) throw Error(cfg.source_file + ": no training samples left after preparing the datasets");
   const auto& special = run->tokenizer->special_tokens();
@@ -178,10 +177,15 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
   at::manual_seed(static_cast<uint64_t>(cfg.seed));  // LoRA init and dropout
   models::LoadOptions lo;
   lo.device = opts.device;
-  run->dtype = cfg.bf16 ? at::kBFloat16 : at::kFloat;
+  run->precision = precision_for(cfg, cfg.adapter.empty());
+  run->dtype = run->precision.weights;
   lo.dtype = run->dtype;
+  if (opts.device.is_cuda()) set_tf32(cfg.tf32);
   lo.writable = cfg.adapter.empty();  // full fine-tuning updates the weights in place
   run->model = models::load_causal_lm(cfg.model.dir, lo);
+  // New tokens need embedding (and head) rows, before adapters copy them (Axolotl's order).
+  models::resize_token_embeddings(run->model, static_cast<int64_t>(run->tokenizer->vocab_size()),
+                                  {0, false, true, static_cast<uint64_t>(cfg.seed)});
   if (cfg.adapter == "lora") {
     if (cfg.lora_model_dir) run->adapter.emplace(peft::load_adapter(run->model, *cfg.lora_model_dir));
     else run->adapter.emplace(peft::attach_lora(run->model, lora_config_from(cfg), static_cast<uint64_t>(cfg.seed)));
@@ -189,6 +193,7 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
     for (auto& [name, t] : run->adapter->state_dict()) t.requires_grad_(true);
     if (auto* lc = dynamic_cast<peft::LoraConfig*>(run->adapter->config.get()))
       lc->base_model_name_or_path = cfg.base_model;
+    if (run->precision.loss_scaling) keep_adapter_float32(*run->adapter);
   }
   return run;
 }
@@ -202,6 +207,7 @@ double evaluate_loss(TrainingRun& run, const data::TokenizedStore& store, const 
   Batcher batcher(store, bo);
   if (run.adapter) run.adapter->set_training(false);
   at::NoGradGuard no_grad;
+  AutocastGuard autocast(opts.device.type(), run.precision.autocast);
   double loss_sum = 0.0;
   int64_t tokens = 0;
   for (size_t i = 0; i < batcher.micro_batches_per_epoch(); ++i) {
@@ -225,6 +231,8 @@ void save_output(TrainingRun& run, const std::string& dir, const TrainState& sta
     peft::save_merged_model(run.model, run.cfg.model.dir, dir);
   }
   copy_tokenizer_files(run.tokenizer_dir, dir);
+  if (!run.tokenizer->additions().empty()) tokenizer::save_tokenizer(*run.tokenizer, dir);  // the added tokens
+  save_chat_template(run, dir);
   state.save(dir + "/trainer_state.json");
   write_file_atomic(dir + "/config.yml", config::resolved_config_yaml(run.cfg));
   if (optimizer) {  // a checkpoint: what an exact resume needs beyond the weights
@@ -237,6 +245,23 @@ void save_output(TrainingRun& run, const std::string& dir, const TrainState& sta
     }
     save_safetensors(dir + "/rng_state.safetensors", {{"cpu", rng}});
   }
+}
+
+std::string save_checkpoint(TrainingRun& run, const TrainState& state, const Optimizer& optimizer) {
+  const std::string final_dir = run.cfg.output_dir + "/" + checkpoint_name(state.global_step);
+  const std::string tmp = temporary_folder_for(final_dir);
+  try {
+    save_output(run, tmp, state, &optimizer);
+    publish_folder(tmp, final_dir);
+  } catch (...) {
+    try {
+      remove_folder(tmp);  // a failed save leaves the earlier checkpoints as they were
+    } catch (const Error&) {
+    }
+    throw;
+  }
+  if (run.cfg.save_total_limit) rotate_checkpoints(run.cfg.output_dir, *run.cfg.save_total_limit);
+  return final_dir;
 }
 
 TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
@@ -278,6 +303,10 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   StepOptions so;
   so.max_grad_norm = cfg.max_grad_norm;
   so.attention = cfg.attention_path == "eager" ? kernels::AttentionImpl::Eager : kernels::AttentionImpl::Auto;
+  so.autocast = run.precision.autocast;
+  so.gradient_checkpointing = cfg.gradient_checkpointing;
+  std::optional<LossScaler> scaler;  // fp16
+  if (run.precision.loss_scaling) so.scaler = &scaler.emplace(LossScalerOptions{}, opts.device);
 
   TrainState state;
   state.max_steps = total;
@@ -291,15 +320,19 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   if (resume_dir.empty() && cfg.auto_resume_from_checkpoints) resume_dir = latest_checkpoint(cfg.output_dir);
   if (!resume_dir.empty()) {
     restore_checkpoint(run, resume_dir, optimizer, state);
+    if (scaler && state.loss_scale) scaler->set_state(*state.loss_scale, state.loss_scale_growth_tracker);
     if (state.max_steps != total)
       throw Error(resume_dir + ": the checkpoint is of a " + std::to_string(state.max_steps) + "-step run, this config makes " +
                   std::to_string(total) + " steps");
   }
 
   fs::create_directories(cfg.output_dir);
+  const int leftovers = remove_unfinished_checkpoints(cfg.output_dir);
   MetricsLog metrics(cfg.output_dir + "/metrics.jsonl", !resume_dir.empty());
+  // On a terminal a progress bar under the log lines; elsewhere only the log lines.
+  ProgressBar progress(std::cerr, opts.log_to_stderr && stderr_is_terminal());
   auto say = [&](const std::string& line) {
-    if (opts.log_to_stderr) std::cerr << line << "\n";
+    if (opts.log_to_stderr) progress.print(line);
   };
   char buf[512];
   std::snprintf(buf, sizeof buf, "train: %zu samples (%zu eval), %lld steps of %lld x %lld micro-batches, %lld trainable values",
@@ -307,15 +340,26 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
                 static_cast<long long>(gas), static_cast<long long>(cfg.micro_batch_size),
                 static_cast<long long>([&] { int64_t n = 0; for (auto& p : params) n += p.tensor.numel(); return n; }()));
   say(buf);
+  if (leftovers) say("removed " + std::to_string(leftovers) + " unfinished checkpoint folder(s) of an interrupted save");
   if (!resume_dir.empty()) say("resumed from " + resume_dir + " at step " + std::to_string(state.global_step));
 
   TrainSummary summary;
   summary.total_steps = total;
   auto run_eval = [&](int64_t step) {
+    const auto eval_t0 = Clock::now();
     const double loss = evaluate_loss(run, run.data.validation, opts);
+    const double eval_s = seconds_since(eval_t0);
     metrics.write(nlohmann::json{{"step", step}, {"epoch", state.epoch}, {"eval_loss", loss},
                                  {"eval_perplexity", std::exp(loss)}});
-    state.log_history.push_back(nlohmann::json{{"eval_loss", loss}, {"step", step}, {"epoch", state.epoch}});
+    // HF's eval entry: the loss and its speed metrics (rounded to 4 and 3 digits as HF does).
+    const double eval_batches = std::ceil(static_cast<double>(run.data.validation.size()) /
+                                          static_cast<double>(std::max<int64_t>(1, cfg.eval_batch_size)));
+    state.log_history.push_back(nlohmann::json{
+        {"eval_loss", loss}, {"step", step}, {"epoch", state.epoch},
+        {"eval_runtime", std::round(eval_s * 1e4) / 1e4},
+        {"eval_samples_per_second",
+         eval_s > 0 ? std::round(static_cast<double>(run.data.validation.size()) / eval_s * 1e3) / 1e3 : 0.0},
+        {"eval_steps_per_second", eval_s > 0 ? std::round(eval_batches / eval_s * 1e3) / 1e3 : 0.0}});
     std::snprintf(buf, sizeof buf, "eval  %lld/%lld | eval_loss %.4f | perplexity %.3f", static_cast<long long>(step),
                   static_cast<long long>(total), loss, std::exp(loss));
     say(buf);
@@ -344,6 +388,15 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
     state.epoch = static_cast<double>(state.global_step + 1) / static_cast<double>(steps_per_epoch);
     const StepResult r = train_step(run.model, optimizer, &schedule, state, mbs, so);
     const int64_t step = state.global_step;
+    if (r.skipped) {
+      std::snprintf(buf, sizeof buf, "step  %lld/%lld skipped: fp16 gradients overflowed, loss scale now %g",
+                    static_cast<long long>(step), static_cast<long long>(total), scaler->scale());
+      say(buf);
+    }
+    // train_step records every step; HF's log_history holds one entry per logging window.
+    if (!state.log_history.empty() && state.log_history.back().contains("loss") &&
+        state.log_history.back().value("step", int64_t{-1}) == step)
+      state.log_history.pop_back();
     if (summary.steps++ == 0) summary.first_loss = r.loss;
     summary.last_loss = r.loss;
     loss_sum += r.loss;
@@ -364,8 +417,11 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
       rec.tokens_per_s = dt > 0 ? static_cast<double>(window_tokens) / dt : 0.0;
       rec.memory_bytes = peak_rss_bytes();
       metrics.write(rec);
+      nlohmann::json entry = {{"loss", rec.loss}, {"learning_rate", rec.learning_rate}, {"step", step}, {"epoch", state.epoch}};
+      entry["grad_norm"] = std::isfinite(r.grad_norm) ? nlohmann::json(r.grad_norm) : nlohmann::json(nullptr);
+      state.log_history.push_back(entry);
       const double elapsed = seconds_since(loop_t0);
-      const double eta = elapsed / static_cast<double>(step) * static_cast<double>(total - step);
+      const double eta = elapsed / static_cast<double>(summary.steps) * static_cast<double>(total - step);
       std::snprintf(buf, sizeof buf, "step  %lld/%lld | loss %.4f | lr %.3e | grad_norm %.4f | %.0f tok/s | ETA %s",
                     static_cast<long long>(step), static_cast<long long>(total), rec.loss, r.learning_rate,
                     r.grad_norm, rec.tokens_per_s, format_duration(eta).c_str());
@@ -374,6 +430,17 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
       window_steps = 0;
       window_tokens = 0;
       window_t0 = Clock::now();
+    }
+    if (progress.enabled()) {
+      ProgressInfo pi;
+      pi.step = step;
+      pi.total = total;
+      pi.loss = r.loss;
+      pi.learning_rate = r.learning_rate;
+      pi.elapsed_s = seconds_since(loop_t0);
+      pi.tokens_per_s = pi.elapsed_s > 0 ? static_cast<double>(summary.tokens) / pi.elapsed_s : 0.0;
+      pi.eta_s = pi.elapsed_s / static_cast<double>(summary.steps) * static_cast<double>(total - step);
+      progress.update(pi);
     }
 
     bool stop = false;
@@ -392,8 +459,7 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
       summary.interrupted = stop = true;
     }
     if ((save_every && step % save_every == 0 && step != total) || (interrupted && step != total)) {
-      save_output(run, cfg.output_dir + "/checkpoint-" + std::to_string(step), state, &optimizer);
-      if (cfg.save_total_limit) rotate_checkpoints(cfg.output_dir, *cfg.save_total_limit);
+      save_checkpoint(run, state, optimizer);
     }
     if (stop) break;
   }
@@ -402,8 +468,15 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   summary.wall_s = seconds_since(t0);
   const double loop_s = seconds_since(loop_t0);
   summary.tokens_per_s = loop_s > 0 ? static_cast<double>(summary.tokens) / loop_s : 0.0;
-  state.log_history.push_back(nlohmann::json{{"train_loss", summary.train_loss}, {"step", state.global_step},
-                               {"epoch", state.epoch}, {"train_runtime", loop_s}});
+  // HF's closing entry (speeds over the steps this call took; total_flos is not counted).
+  const double samples = static_cast<double>(summary.steps * gas * cfg.micro_batch_size);
+  state.log_history.push_back(nlohmann::json{
+      {"train_loss", summary.train_loss}, {"step", state.global_step}, {"epoch", state.epoch},
+      {"train_runtime", std::round(loop_s * 1e4) / 1e4}, {"total_flos", 0.0},
+      {"train_samples_per_second", loop_s > 0 ? std::round(samples / loop_s * 1e3) / 1e3 : 0.0},
+      {"train_steps_per_second",
+       loop_s > 0 ? std::round(static_cast<double>(summary.steps) / loop_s * 1e3) / 1e3 : 0.0}});
+  progress.finish();
   save_output(run, cfg.output_dir, state, nullptr);
 
   std::string line = std::string(summary.interrupted ? "stopped: " : summary.early_stopped ? "early stop: " : "done: ") +

@@ -16,6 +16,7 @@
 #include "axl/tokenizer/tokenizer.h"
 #include "axl/train/batcher.h"
 #include "axl/train/optimizer.h"
+#include "axl/train/precision.h"
 #include "axl/train/train_state.h"
 
 namespace axl::train {
@@ -35,7 +36,8 @@ struct TrainingRun {
   data::PreparedData data;
   models::CausalLM model;
   std::optional<peft::Adapter> adapter;  // empty: full fine-tune
-  at::ScalarType dtype = at::kFloat;
+  at::ScalarType dtype = at::kFloat;  // the base weights' (precision.weights)
+  Precision precision;               // bf16 / fp16 / float32, see precision.h
   int64_t pad_id = 0;
 
   TrainingRun() = default;
@@ -73,5 +75,10 @@ double evaluate_loss(TrainingRun& run, const data::TokenizedStore& store, const 
 // config.yml into `dir`; with an optimizer (a checkpoint) also its state
 // (optimizer.safetensors/.json) and the CPU RNG state (rng_state.safetensors).
 void save_output(TrainingRun& run, const std::string& dir, const TrainState& state, const Optimizer* optimizer);
+
+// Saves output_dir/checkpoint-<global_step> atomically (the folder appears only complete; a
+// failed save leaves the earlier checkpoints untouched), then rotates by save_total_limit.
+// Returns the folder.
+std::string save_checkpoint(TrainingRun& run, const TrainState& state, const Optimizer& optimizer);
 
 }  // namespace axl::train

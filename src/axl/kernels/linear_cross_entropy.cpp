@@ -1,0 +1,88 @@
+#include "axl/kernels/linear_cross_entropy.h"
+
+#include <torch/csrc/autograd/custom_function.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace axl::kernels {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& weight,
+                            const at::Tensor& targets, int64_t ignore_index, int64_t chunk_rows) {
+    const int64_t n = hidden.size(0);
+    const bool need_dh = hidden.requires_grad(), need_dw = weight.requires_grad();
+    const at::Tensor h = hidden.contiguous();
+    // Gradients are made at the GEMMs' dtype; the weight's is summed over chunks in float32.
+    at::Tensor dh = need_dh ? at::empty_like(h) : at::Tensor();
+    at::Tensor dw = need_dw ? at::zeros(weight.sizes(), weight.options().dtype(at::kFloat)) : at::Tensor();
+    at::Tensor total = at::zeros({}, hidden.options().dtype(at::kFloat));
+    const at::Tensor wt = weight.t();
+    for (int64_t start = 0; start < n; start += chunk_rows) {
+      const int64_t rows = std::min(chunk_rows, n - start);
+      const at::Tensor hc = h.narrow(0, start, rows);
+      const at::Tensor tc = targets.narrow(0, start, rows);
+      at::Tensor logits = at::mm(hc, wt).to(at::kFloat);  // [rows, V], ours to overwrite
+      const at::Tensor valid = tc.ne(ignore_index);
+      const at::Tensor safe = at::where(valid, tc, at::zeros_like(tc)).unsqueeze(1);
+      const at::Tensor lse = at::logsumexp(logits, 1, /*keepdim=*/true);
+      const at::Tensor picked = logits.gather(1, safe);
+      total.add_((lse - picked).squeeze(1).mul(valid).sum());
+      if (!need_dh && !need_dw) continue;
+      // d loss / d logits = softmax - one_hot(target), zero on ignored rows; in place.
+      at::Tensor grad = logits.sub_(lse).exp_();
+      grad.scatter_add_(1, safe, at::full({rows, 1}, -1.0, grad.options()));
+      grad.mul_(valid.unsqueeze(1));
+      const at::Tensor g = grad.to(weight.scalar_type());
+      if (need_dh) {
+        at::Tensor out = dh.narrow(0, start, rows);
+        at::mm_out(out, g, weight);
+      }
+      if (need_dw) dw.add_(at::mm(g.t(), hc));
+    }
+    ctx->saved_data["dh"] = dh;
+    ctx->saved_data["dw"] = dw;
+    ctx->saved_data["w_dtype"] = weight.scalar_type();
+    return total;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_out) {
+    const at::Tensor go = grad_out[0];
+    at::Tensor dh = ctx->saved_data["dh"].toTensor();
+    at::Tensor dw = ctx->saved_data["dw"].toTensor();
+    // The incoming gradient is a scalar (1/tokens, times a loss scale): scale what forward made.
+    if (dh.defined()) dh = dh.mul(go.to(dh.scalar_type()));
+    if (dw.defined()) dw = dw.mul_(go).to(ctx->saved_data["w_dtype"].toScalarType());
+    return {dh, dw, at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool linear_cross_entropy_supports(at::ScalarType dtype) {
+  return dtype == at::kFloat || dtype == at::kBFloat16;
+}
+
+at::Tensor linear_cross_entropy_sum(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& targets,
+                                    int64_t ignore_index, int64_t chunk_rows) {
+  if (hidden.dim() != 2 || weight.dim() != 2 || targets.dim() != 1 || hidden.size(1) != weight.size(1) ||
+      hidden.size(0) != targets.size(0) || hidden.scalar_type() != weight.scalar_type())
+    throw std::invalid_argument("linear_cross_entropy_sum: hidden [N, H], weight [V, H] (same dtype), targets [N]");
+  if (!linear_cross_entropy_supports(hidden.scalar_type()))
+    throw std::invalid_argument("linear_cross_entropy_sum: float32 or bfloat16 only");
+  if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, weight.size(0)));
+  return LinearCrossEntropy::apply(hidden, weight, targets.to(at::kLong), ignore_index, chunk_rows);
+}
+
+at::Tensor linear_cross_entropy_sum_reference(const at::Tensor& hidden, const at::Tensor& weight,
+                                              const at::Tensor& targets, int64_t ignore_index) {
+  at::Tensor logits = at::linear(hidden, weight).to(at::kFloat);
+  return at::cross_entropy_loss(logits, targets.to(at::kLong), {}, at::Reduction::Sum, ignore_index);
+}
+
+}  // namespace axl::kernels
