@@ -16,6 +16,7 @@
 #include "axl/train/batcher.h"
 #include "axl/train/trainer.h"
 #include "axl/train/train_state.h"
+#include "tests/train/stories_model.h"
 #include "tests/fixtures.h"
 
 namespace {
@@ -92,40 +93,11 @@ TEST(Batcher, SeededShuffleCoversEveryRecordOncePerEpoch) {
   EXPECT_EQ(Batcher(store, o).epoch_order(2), (std::vector<size_t>{0, 1, 2, 3, 4}));
 }
 
-// stories260K converted once per process, and a small completion dataset about "Zorbix".
-struct Scratch {
-  std::string dir, model, data;
-};
-const Scratch* scratch() {
-  static Scratch s = [] {
-    Scratch r;
-    const char* env = std::getenv("AXOLOTL_FIXTURES");
-    const std::string src = std::string(env ? env : "") + "/llama2c-stories260K";
-    if (!env || !std::filesystem::exists(src + "/stories260K.bin")) return r;
-    // A 260K-parameter model: thread hand-offs cost more than they save, and on a busy
-    // 2-core machine spinning OpenMP workers make the run 10x slower.
-    at::set_num_threads(1);
-    r.dir = axl::test::scratch_dir("trainer");
-    r.model = r.dir + "/stories";
-    axl::models::convert_llama2c({src + "/stories260K.bin", src + "/tok512.model", r.model});
-    r.data = r.dir + "/zorbix.jsonl";
-    std::ofstream out(r.data);
-    const char* things[] = {"ball", "cat", "tree", "cake", "box", "dog", "hat", "bird"};
-    for (int i = 0; i < 40; ++i)
-      out << "{\"text\": \"Once upon a time, there was a boy named Zorbix. Zorbix had a big " << things[i % 8]
-          << ". Zorbix said, \\\"I love my " << things[i % 8] << "!\\\" Zorbix was happy.\"}\n";
-    return r;
-  }();
-  return s.dir.empty() ? nullptr : &s;
-}
+using Scratch = axl::test::StoriesModel;
+const Scratch* scratch() { return axl::test::stories_model("stories-train"); }
 
 axl::config::Config config_for(const Scratch& s, const std::string& out, const std::string& extra) {
-  const std::string yaml = "base_model: " + s.model + "\ndatasets:\n  - path: " + s.data +
-                           "\n    type: completion\nval_set_size: 8\nsequence_len: 128\nseed: 7\n"
-                           "micro_batch_size: 4\ngradient_accumulation_steps: 2\nlearning_rate: 0.01\n"
-                           "optimizer: adamw_torch\nlr_scheduler: cosine\nwarmup_steps: 2\nlogging_steps: 5\n"
-                           "output_dir: " + out + "\n" + extra;
-  return axl::config::load_config_text(yaml, "trainer-test.yml").config;
+  return axl::test::stories_config(s, out, extra);
 }
 
 TEST(Trainer, LoraLearnsANewNameAndSavesAReloadableAdapter) {

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <iterator>
 
+#include "axl/cli/command_config.h"
 #include "axl/cli/command_options.h"
 #include "axl/cli/commands.h"
 #include "axl/cli/torch_loader.h"
@@ -80,11 +81,7 @@ void add_inference_command(CLI::App& app, int& exit_code) {
               "--lora-model-dir DIR, --chat-template chatml.");
   cmd->allow_extras();
   cmd->callback([cmd, args, &exit_code] {
-    config::LoadOptions lo;
-    lo.overrides = cmd->remaining();
-    lo.device = args->opts.common.device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
-    const config::LoadResult loaded = config::load_config(args->config, lo);
-    for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
+    const config::LoadResult loaded = load_command_config(args->config, cmd->remaining(), args->opts.common.device);
     InferenceOptions& o = args->opts;
     o.config = &loaded.config;
     if (cmd->count("--prompt") == 0) {

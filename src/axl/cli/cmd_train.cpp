@@ -3,6 +3,7 @@
 // torch-linked library.
 #include <iostream>
 
+#include "axl/cli/command_config.h"
 #include "axl/cli/command_options.h"
 #include "axl/cli/commands.h"
 #include "axl/cli/torch_loader.h"
@@ -24,12 +25,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
               "--datasets.0.path=data.jsonl, --output-dir out.");
   cmd->allow_extras();
   cmd->callback([cmd, args, &exit_code] {
-    config::LoadOptions lo;
-    lo.overrides = cmd->remaining();
-    lo.device = args->opts.common.device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
-    const config::LoadResult loaded = config::load_config(args->config, lo);
-    for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
-    for (const auto& u : loaded.unused) std::cerr << "axolotl: unused: " << u << "\n";
+    const config::LoadResult loaded = load_command_config(args->config, cmd->remaining(), args->opts.common.device);
     args->opts.config = &loaded.config;
     exit_code = run_in_torch("axl_train_main", args->opts);
   });

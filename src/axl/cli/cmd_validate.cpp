@@ -4,6 +4,7 @@
 // Warnings and unused keys go to stderr. No libtorch: it starts instantly.
 #include <iostream>
 
+#include "axl/cli/command_config.h"
 #include "axl/cli/commands.h"
 #include "axl/config/load_config.h"
 #include "axl/config/plan.h"
@@ -49,12 +50,7 @@ void add_validate_command(CLI::App& app, int& exit_code) {
               "--datasets.0.path=data.jsonl, --sample-packing / --no-sample-packing.");
   cmd->allow_extras();
   cmd->callback([cmd, args, &exit_code] {
-    config::LoadOptions opts;
-    opts.overrides = cmd->remaining();
-    opts.device = args->device;
-    const config::LoadResult loaded = config::load_config(args->config, opts);
-    for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
-    for (const auto& u : loaded.unused) std::cerr << "axolotl: unused: " << u << "\n";
+    const config::LoadResult loaded = load_command_config(args->config, cmd->remaining(), args->device);
     const config::Config& cfg = loaded.config;
     config::Plan plan = config::make_plan(cfg, cfg.source_file);
     if (args->data) plan.data = count_data(cfg);

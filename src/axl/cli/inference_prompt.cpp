@@ -36,21 +36,6 @@ std::vector<int64_t> encode(const tokenizer::Tokenizer& tok, const std::string& 
   return ids;
 }
 
-// chat_template_kwargs arrive as the YAML wrote them; the template wants typed values.
-nlohmann::ordered_json typed_scalar(const std::string& v) {
-  if (v == "true" || v == "True") return true;
-  if (v == "false" || v == "False") return false;
-  try {
-    size_t used = 0;
-    long long i = std::stoll(v, &used);
-    if (used == v.size()) return i;
-    double d = std::stod(v, &used);
-    if (used == v.size()) return d;
-  } catch (const std::exception&) {
-  }
-  return v;
-}
-
 void add_stop_id(const tokenizer::Tokenizer& tok, const std::string& token, std::vector<int64_t>& out) {
   std::vector<tokenizer::TokenId> ids = tok.encode(token, false);
   if (ids.size() == 1) out.push_back(ids[0]);
@@ -64,14 +49,8 @@ InferencePrompt chat_prompt(const config::Config& cfg, const config::DatasetConf
   if (cfg.default_system_message)
     messages.push_back({{"role", "system"}, {"content", *cfg.default_system_message}});
   messages.push_back({{"role", "user"}, {"content", text}});
-  nlohmann::ordered_json special = nlohmann::ordered_json::object();
-  const auto& tc = tok.config();
-  if (tc.bos_token) special["bos_token"] = *tc.bos_token;
-  if (tc.eos_token) special["eos_token"] = *tc.eos_token;
-  if (tc.unk_token) special["unk_token"] = *tc.unk_token;
-  if (tc.pad_token) special["pad_token"] = *tc.pad_token;
-  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
-  for (const auto& [k, v] : cfg.chat_template_kwargs) extra[k] = typed_scalar(v);
+  const nlohmann::ordered_json special = data::chat_template_special_tokens(tok);
+  const nlohmann::ordered_json extra = data::chat_template_kwargs(cfg);
 
   InferencePrompt p;
   p.style = "chat_template";

@@ -531,12 +531,8 @@ std::unique_ptr<PromptStrategy> make_chat_template_strategy(const config::Datase
   }
   for (const auto& p : template_message_properties(source)) o.template_vars.insert(p);
 
-  const auto& tc = tok.config();
-  if (tc.bos_token) o.special_tokens["bos_token"] = *tc.bos_token;
-  if (tc.eos_token) o.special_tokens["eos_token"] = *tc.eos_token;
-  if (tc.unk_token) o.special_tokens["unk_token"] = *tc.unk_token;
-  if (tc.pad_token) o.special_tokens["pad_token"] = *tc.pad_token;
-  for (const auto& [k, v] : cfg.chat_template_kwargs) o.kwargs[k] = scalar_from_text(v);
+  o.special_tokens = chat_template_special_tokens(tok);
+  o.kwargs = chat_template_kwargs(cfg);
 
   // EOT tokens: the config's eot_tokens, else the EOS. Ones missing from the template are
   // dropped (Axolotl warns); one that is several tokens is an error.
@@ -555,6 +551,22 @@ std::unique_ptr<PromptStrategy> make_chat_template_strategy(const config::Datase
   if (!only_eos && eos && std::find(eot.begin(), eot.end(), *eos) != eot.end() && o.train_on_eos != o.train_on_eot)
     throw Error(ds.where + ": eos_token is in eot_tokens, so train_on_eos and train_on_eot must agree");
   return std::make_unique<ChatTemplateStrategy>(std::move(o), std::move(source), tok);
+}
+
+Json chat_template_special_tokens(const tokenizer::Tokenizer& tok) {
+  Json out = Json::object();
+  const auto& tc = tok.config();
+  if (tc.bos_token) out["bos_token"] = *tc.bos_token;
+  if (tc.eos_token) out["eos_token"] = *tc.eos_token;
+  if (tc.unk_token) out["unk_token"] = *tc.unk_token;
+  if (tc.pad_token) out["pad_token"] = *tc.pad_token;
+  return out;
+}
+
+Json chat_template_kwargs(const config::Config& cfg) {
+  Json out = Json::object();
+  for (const auto& [k, v] : cfg.chat_template_kwargs) out[k] = scalar_from_text(v);
+  return out;
 }
 
 }  // namespace axl::data

@@ -8,6 +8,8 @@
 // train_on_eot/train_on_eos (all, turn, last, none).
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "axl/data/prompt_strategy.h"
 
 namespace axl::data {
@@ -24,5 +26,10 @@ std::string chat_template_source(const config::DatasetConfig& ds, const config::
 // Names a template reads on its messages (message.x, message['x'], loop variables over
 // messages): the extra message keys Axolotl passes through beside the mapped ones.
 std::vector<std::string> template_message_properties(const std::string& source);
+
+// What a render passes besides the messages, as Axolotl does: the tokenizer's bos/eos/unk/pad
+// token strings, and the config's chat_template_kwargs with YAML scalars typed.
+nlohmann::ordered_json chat_template_special_tokens(const tokenizer::Tokenizer& tok);
+nlohmann::ordered_json chat_template_kwargs(const config::Config& cfg);
 
 }  // namespace axl::data
