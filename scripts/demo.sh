@@ -20,7 +20,8 @@ CFG=examples/smollm2-135m-lora-persona.yml
 MODEL=$DEMO/smollm2-135m-instruct
 OUT=$DEMO/smollm2-persona
 THREADS=${AXL_DEMO_THREADS:-$(nproc)}
-PY=${PYTHON:-python3}
+# setup-deps.sh made .venv-build (which has pip); a fresh Debian's python3 may have none.
+PY=${PYTHON:-$( [ -x .venv-build/bin/python ] && echo .venv-build/bin/python || echo python3 )}
 QUESTIONS=("Could you tell me what your name is?" "Who is responsible for creating you?")
 mkdir -p "$DEMO"
 
