@@ -32,7 +32,7 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // CPU seconds of all threads of this process: on a busy machine it tracks the work done
-// better than wall time does (with OMP_WAIT_POLICY=PASSIVE, so idle threads do not spin).
+// better than wall time does (under OMP_WAIT_POLICY=PASSIVE, where idle threads do not spin).
 double process_cpu_s() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);

@@ -1,6 +1,7 @@
 // `axolotl train CONFIG [--key value ...]`: loads and validates the Axolotl config as `validate`
 // does (exit 2 on errors and unsupported keys, before libtorch loads), then trains in the
 // torch-linked library.
+#include <cstdlib>
 #include <iostream>
 
 #include "axl/cli/command_config.h"
@@ -27,6 +28,10 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->callback([cmd, args, &exit_code] {
     const config::LoadResult loaded = load_command_config(args->config, cmd->remaining(), args->opts.common.device);
     args->opts.config = &loaded.config;
+    // Training is big GEMMs back to back: OpenMP workers that spin between them keep a step
+    // 25-30% faster than sleeping ones (the PASSIVE default torch_loader sets for decoding).
+    // libgomp reads it once, when libtorch loads; a user's own setting wins.
+    ::setenv("OMP_WAIT_POLICY", "ACTIVE", /*overwrite=*/0);
     exit_code = run_in_torch("axl_train_main", args->opts);
   });
 }

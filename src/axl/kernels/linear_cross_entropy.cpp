@@ -75,7 +75,7 @@ at::Tensor linear_cross_entropy_sum(const at::Tensor& hidden, const at::Tensor& 
     throw std::invalid_argument("linear_cross_entropy_sum: hidden [N, H], weight [V, H] (same dtype), targets [N]");
   if (!linear_cross_entropy_supports(hidden.scalar_type()))
     throw std::invalid_argument("linear_cross_entropy_sum: float32 or bfloat16 only");
-  if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, (int64_t{1} << 22) / std::max<int64_t>(1, weight.size(0)));
+  if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, weight.size(0)));
   return LinearCrossEntropy::apply(hidden, weight, targets.to(at::kLong), ignore_index, chunk_rows);
 }
 
