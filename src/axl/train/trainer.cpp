@@ -215,8 +215,8 @@ double evaluate_loss(TrainingRun& run, const data::TokenizedStore& store, const 
     models::ForwardInput in;
     in.input_ids = mb.input_ids;
     in.attention_mask = mb.attention_mask;
-    at::Tensor logits = run.model.forward(in).logits;
-    loss_sum += summed_causal_lm_loss(logits, mb.labels).to(at::kDouble).item<double>();
+    // The loss training uses: a plain head never materialises all logits, in eval either.
+    loss_sum += summed_causal_lm_loss_from_hidden(run.model, run.model.hidden(in), mb.labels).to(at::kDouble).item<double>();
     tokens += trained_token_count(mb.labels);
   }
   if (run.adapter) run.adapter->set_training(true);
