@@ -70,6 +70,11 @@ void run_forward(const ForwardOptions& o) {
   std::map<std::string, at::Tensor> result;
   result["logits"] = out.logits.to(at::kFloat);
   at::Tensor loss = models::causal_lm_loss(out.logits, labels.to(lo.device));
+  // PEFT adds a method's loss term (AdaLoRA's orthogonal regularisation) inside the forward.
+  if (adapter) {
+    at::Tensor reg = adapter->regularization_loss();
+    if (reg.defined()) loss = loss + reg.to(loss.scalar_type());
+  }
   result["loss"] = loss.detach().to(at::kFloat).view({1});
   if (o.hidden_states) result["hidden_states"] = at::stack(out.hidden_states).to(at::kFloat);
   for (auto& [name, t] : result) t = t.detach();

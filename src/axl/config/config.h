@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace axl::config {
 
 // A dataset `type:` given as a dict: Axolotl's user-defined prompt format.
@@ -72,6 +74,9 @@ struct Config {
   bool lora_target_linear = false;
   std::vector<std::string> lora_modules_to_save;
   bool peft_use_rslora = false, peft_use_dora = false;
+  // `peft:` block: PEFT config fields for the method (docs/adapters.md), overriding what the
+  // lora_* keys give; a JSON object, empty when absent.
+  nlohmann::json peft = nlohmann::json::object();
 
   // --- data ---
   std::vector<DatasetConfig> datasets, test_datasets;

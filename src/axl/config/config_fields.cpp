@@ -159,8 +159,18 @@ void read_top_level_fields(const Origin& origin, const YAML::Node& root, Config&
   r.opt_bool("load_in_8bit");
   r.opt_bool("load_in_4bit");
   if (auto a = r.opt_string("adapter")) {
-    if (*a != "lora") r.fail("adapter", "'" + *a + "' is not an adapter; use `adapter: lora` (or remove it for a full fine-tune)");
+    static const std::vector<std::string> known = {"lora", "qlora", "dora", "ia3", "loha", "lokr", "oft", "boft",
+                                                   "vera", "adalora", "prefix_tuning", "prompt_tuning"};
+    if (std::find(known.begin(), known.end(), *a) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      r.fail("adapter", "'" + *a + "' is not an adapter; use one of " + list + " (or remove it for a full fine-tune)");
+    }
     c.adapter = *a;
+  }
+  if (r.has("peft")) {
+    if (!root["peft"].IsMap()) r.fail("peft", "must be a map of PEFT config fields, e.g. `peft: {init_weights: true}`");
+    c.peft = yaml_to_json(root["peft"]);
   }
   c.lora_model_dir = r.opt_string("lora_model_dir");
   c.lora_r = r.opt_positive_int("lora_r").value_or(0);

@@ -142,6 +142,8 @@ void derive_attention(const Reader& r, Config& c) {
 
 void check_adapter(const Reader& r, Config& c) {
   if (c.adapter.empty()) return;  // Axolotl ignores lora_* settings without an adapter
+  // Axolotl's LoRA rules; the other methods take PEFT's defaults for what is unset.
+  if (c.adapter != "lora" && c.adapter != "qlora" && c.adapter != "dora") return;
   if (c.lora_r <= 0) r.fail("adapter", "LoRA needs lora_r (the rank), e.g. `lora_r: 16`");
   if (!r.has("lora_alpha")) r.fail("adapter", "LoRA needs lora_alpha (scaling = lora_alpha / lora_r), e.g. `lora_alpha: 32`");
   if (c.lora_alpha <= 0) r.fail("lora_alpha", "must be positive, e.g. 32");

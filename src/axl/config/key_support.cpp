@@ -14,7 +14,7 @@ const std::set<std::string>& implemented_top_level() {
       "base_model", "base_model_config", "tokenizer_config", "model_type", "tokenizer_type",
       "model_revision", "adapter", "lora_model_dir", "lora_r",
       "lora_alpha", "lora_dropout", "lora_target_modules", "lora_target_linear",
-      "lora_modules_to_save", "peft_use_rslora", "peft_use_dora", "datasets", "test_datasets",
+      "lora_modules_to_save", "peft_use_rslora", "peft_use_dora", "peft", "datasets", "test_datasets",
       "val_set_size", "dataset_prepared_path", "shuffle_merged_datasets", "seed", "sequence_len",
       "pad_to_sequence_len", "sample_packing", "eval_sample_packing", "excess_length_strategy",
       "min_sample_len", "output_dir", "micro_batch_size", "gradient_accumulation_steps",

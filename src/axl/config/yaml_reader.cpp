@@ -69,6 +69,27 @@ std::string describe(const YAML::Node& node) {
   return "'" + node.Scalar() + "'";
 }
 
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return nullptr;
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(yaml_to_json(item));
+    return out;
+  }
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : node) out[kv.first.Scalar()] = yaml_to_json(kv.second);
+    return out;
+  }
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted: a string whatever it looks like
+  if (is_null(node)) return nullptr;
+  if (auto b = parse_bool(text)) return *b;
+  if (auto i = parse_int(text)) return *i;
+  if (auto d = parse_double(text)) return *d;
+  return text;
+}
+
 std::optional<bool> parse_bool(const std::string& text) {
   const std::string s = lower(text);
   if (s == "true" || s == "yes" || s == "on") return true;

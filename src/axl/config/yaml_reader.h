@@ -2,6 +2,7 @@
 // Typed reads of YAML values with errors that say where (file:line:column, or the command-line
 // override that set the value) and how to fix it. Plain scalars follow YAML 1.1 as PyYAML
 // reads Axolotl configs: yes/no/on/off are booleans, `~`/`null`/empty are null.
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -64,6 +65,10 @@ class Reader {
   const YAML::Node map_;  // const: a non-const operator[] would add the key
   std::string path_;
 };
+
+// A YAML node as JSON: scalars become null, booleans, integers or numbers where YAML 1.1
+// reads them so (quoted scalars stay strings), else strings; maps and sequences recurse.
+nlohmann::json yaml_to_json(const YAML::Node& node);
 
 // Parsing a scalar the way YAML 1.1 does; nullopt when it is not one.
 std::optional<bool> parse_bool(const std::string& text);

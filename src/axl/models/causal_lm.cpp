@@ -228,8 +228,15 @@ std::vector<std::pair<std::string, at::Tensor>> CausalLM::named_tensors() const 
   return out;
 }
 
-at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+at::Tensor pad_labels_for_virtual_tokens(const at::Tensor& labels, int64_t positions) {
+  const int64_t extra = positions - labels.size(1);
+  if (extra <= 0) return labels;
+  return at::cat({at::full({labels.size(0), extra}, -100, labels.options()), labels}, 1);
+}
+
+at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels_in) {
   const int64_t t = logits.size(1);
+  const at::Tensor labels = pad_labels_for_virtual_tokens(labels_in, t);
   at::Tensor shift_logits = logits.narrow(1, 0, t - 1).reshape({-1, logits.size(-1)}).to(at::kFloat);
   at::Tensor shift_labels = labels.narrow(1, 1, t - 1).reshape({-1}).to(logits.device());
   return at::cross_entropy_loss(shift_logits, shift_labels, {}, at::Reduction::Mean, -100);

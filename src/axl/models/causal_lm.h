@@ -95,8 +95,12 @@ class CausalLM {
   at::Tensor mlp_block(const DecoderLayer& layer, const at::Tensor& x) const;
 };
 
+// Virtual tokens (prompt tuning) put extra positions in front of the real ones: their labels
+// are -100 (PEFT prepends them), so the first real token is predicted from the last virtual one.
+at::Tensor pad_labels_for_virtual_tokens(const at::Tensor& labels, int64_t positions);
+
 // transformers' causal-LM loss: logits[:, t] predicts labels[:, t + 1]; -100 is ignored;
-// mean over the predicted tokens, in float32.
+// mean over the predicted tokens, in float32. Logits longer than labels: see above.
 at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels);
 
 }  // namespace axl::models

@@ -25,6 +25,7 @@ std::map<std::string, at::Tensor> Adapter::state_dict() {
     for (auto& [name, t] : a.layer->tensors()) out[kSavedPrefix + a.slot->name + "." + name] = *t;
   for (auto& m : saved_modules) out[kSavedPrefix + m.slot->name + ".weight"] = m.weight;
   if (saved_embedding) out[kSavedPrefix + saved_embedding->name + ".weight"] = saved_embedding->weight;
+  for (auto& [key, t] : shared_tensors) out[key] = t;
   return out;
 }
 
@@ -47,6 +48,9 @@ void Adapter::set_training(bool training) {
 
 void Adapter::merge() {
   if (merged_) return;
+  if (config && !config->can_merge())
+    throw Error(config->peft_type() + " adapters cannot be merged into the base weights (PEFT cannot either)");
+  if (!active_) throw Error("cannot merge adapter '" + name + "': it is not active");
   at::NoGradGuard no_grad;
   for (auto& a : layers) {
     auto& stack = a.slot->adapters;
@@ -71,8 +75,42 @@ void Adapter::unmerge() {
   merged_ = false;
 }
 
+void Adapter::deactivate() {
+  if (!active_) return;
+  if (merged_) throw Error("cannot deactivate adapter '" + name + "' while it is merged; unmerge it first");
+  for (auto& a : layers) {
+    auto& stack = a.slot->adapters;
+    stack.erase(std::remove(stack.begin(), stack.end(), a.layer), stack.end());
+  }
+  for (auto& m : saved_modules) {
+    std::swap(m.slot->base, m.original);  // original now holds the copy's base
+  }
+  if (saved_embedding) std::swap(saved_embedding->model->embed, saved_embedding->original);
+  if (hooks) hooks->deactivate();
+  active_ = false;
+}
+
+void Adapter::activate() {
+  if (active_) return;
+  for (auto& a : layers) a.slot->adapters.push_back(a.layer);
+  for (auto& m : saved_modules) std::swap(m.slot->base, m.original);
+  if (saved_embedding) std::swap(saved_embedding->model->embed, saved_embedding->original);
+  if (hooks) hooks->activate();
+  active_ = true;
+}
+
 void Adapter::detach() {
+  if (!active_) {  // already out of the model: nothing to take back
+    layers.clear();
+    saved_modules.clear();
+    saved_embedding.reset();
+    shared_tensors.clear();
+    hooks.reset();
+    detached_ = true;
+    return;
+  }
   unmerge();
+  if (hooks) hooks->deactivate();
   for (auto& a : layers) {
     auto& stack = a.slot->adapters;
     stack.erase(std::remove(stack.begin(), stack.end(), a.layer), stack.end());
@@ -82,6 +120,8 @@ void Adapter::detach() {
   layers.clear();
   saved_modules.clear();
   saved_embedding.reset();
+  shared_tensors.clear();
+  hooks.reset();
   detached_ = true;
 }
 

@@ -34,6 +34,33 @@ class AdapterConfig {
   virtual ~AdapterConfig() = default;
   virtual std::string peft_type() const = 0;
   virtual nlohmann::json to_json() const = 0;  // the fields PEFT 0.19.1 writes
+  // PEFT's merge_and_unload works for this method (not for prefix/prompt tuning).
+  virtual bool can_merge() const { return true; }
+  // The base model the adapter was made for (adapter_config.json's base_model_name_or_path).
+  virtual void set_base_model(const std::string& /*name*/) {}
+};
+
+// What a method needs beyond per-slot layers: a training-time loss term (AdaLoRA's orthogonal
+// regularisation), work after each optimizer step (AdaLoRA's rank allocator), and model-level
+// state to install and remove (prefix/prompt tuning's virtual tokens).
+class AdapterHooks {
+ public:
+  virtual ~AdapterHooks() = default;
+  // Added to every forward's loss when training or when gradients are asked for (PEFT adds it
+  // inside the forward whenever labels are given); undefined: none.
+  virtual at::Tensor regularization_loss() { return {}; }
+  // Training knows its length only after the adapter is attached (AdaLoRA's total_step when
+  // the config leaves it unset).
+  virtual void on_train_begin(int64_t /*total_steps*/) {}
+  // After optimizer.step(), before gradients are zeroed; `global_step` counts from 1.
+  virtual void after_optimizer_step(int64_t /*global_step*/) {}
+  // Training state beyond the tensors PEFT saves (AdaLoRA's importance averages), kept in
+  // checkpoints so a resume is exact; empty: none.
+  virtual std::map<std::string, at::Tensor> training_state() { return {}; }
+  virtual void load_training_state(const std::map<std::string, at::Tensor>& /*state*/) {}
+  // Install / remove model-level state (called by Adapter::activate / deactivate).
+  virtual void activate() {}
+  virtual void deactivate() {}
 };
 
 // A slot replaced wholesale by a trainable copy (PEFT's modules_to_save, e.g. lm_head).
@@ -60,8 +87,13 @@ class Adapter {
     std::shared_ptr<models::SlotBase> unmerged_base;  // set while merged
   };
 
+  std::string name = "default";  // PEFT's adapter name (multi-adapter)
   std::shared_ptr<AdapterConfig> config;
   std::vector<Attached> layers;
+  // Tensors saved under a key of their own, not per slot (VeRA's base_model.vera_A,
+  // prefix/prompt tuning's prompt_embeddings). Frozen ones have requires_grad false.
+  std::map<std::string, at::Tensor> shared_tensors;
+  std::shared_ptr<AdapterHooks> hooks;  // optional
   std::vector<SavedModule> saved_modules;
   std::unique_ptr<SavedEmbedding> saved_embedding;  // a pointer: a moved-from adapter must not hold one
 
@@ -72,7 +104,8 @@ class Adapter {
   Adapter& operator=(Adapter&&) = default;
   ~Adapter();  // takes the layers back out of the model's slots
 
-  // Every adapter tensor under PEFT's saved key: base_model.model.<module>.<name>.
+  // Every adapter tensor under PEFT's saved key: base_model.model.<module>.<name> (plus
+  // shared_tensors under their own keys). Handles to the live tensors: copy_ into them loads.
   std::map<std::string, at::Tensor> state_dict();
   // The tensors that train (requires_grad set), under their saved keys, and how many values.
   std::map<std::string, at::Tensor> trainable();
@@ -85,10 +118,19 @@ class Adapter {
   bool merged() const { return merged_; }
   // Takes the adapter out of the model (unmerging first), leaving the base model unchanged.
   void detach();
+  // Multi-adapter: takes the layers (and modules_to_save copies, and hooks' model state) out
+  // of the model without forgetting them, and puts them back. New adapters start active.
+  void deactivate();
+  void activate();
+  bool active() const { return active_; }
+
+  // The hooks' loss term, or undefined.
+  at::Tensor regularization_loss() { return hooks ? hooks->regularization_loss() : at::Tensor(); }
 
  private:
   bool merged_ = false;
   bool detached_ = false;
+  bool active_ = true;
 };
 
 // Saved keys all start with this (PeftModel -> tuner -> the Hugging Face model).

@@ -10,6 +10,7 @@
 #include "axl/core/tensor_io.h"
 #include "axl/models/resize_embeddings.h"
 #include "axl/peft/lora.h"
+#include "axl/peft/method_registry.h"
 
 namespace axl::peft {
 
@@ -47,9 +48,7 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
   nlohmann::json j = read_json_file(config_path);
   if (!j.is_object() || !j.contains("peft_type") || !j["peft_type"].is_string())
     throw Error(config_path + ": missing \"peft_type\"");
-  const std::string type = j["peft_type"].get<std::string>();
-  if (type != "LORA")
-    throw Error(config_path + ": peft_type \"" + type + "\" is not supported yet (supported: LORA)");
+  const AdapterMethod& method = method_for_peft_type(j["peft_type"].get<std::string>(), config_path);
   const std::string weights = dir + "/adapter_model.safetensors";
   if (!std::filesystem::exists(weights))
     throw Error(dir + ": no adapter_model.safetensors" +
@@ -58,46 +57,22 @@ Adapter load_adapter(models::CausalLM& model, const std::string& dir) {
                      : std::string()));
   auto stored = load_safetensors(weights);
   grow_vocabulary_for(model, stored);
-  Adapter adapter = attach_lora(model, LoraConfig::from_json(j, config_path));
+  std::shared_ptr<AdapterConfig> config = method.config_from_json(j, config_path);
+  Adapter adapter = method.attach(model, *config, 0);
+  if (method.upgrade_stored) method.upgrade_stored(stored, *adapter.config);
   at::NoGradGuard no_grad;
-  std::size_t used = 0;
-  for (auto& a : adapter.layers)
-    for (auto& [name, t] : a.layer->tensors()) {
-      const std::string key = kSavedPrefix + a.slot->name + "." + name;
-      auto it = stored.find(key);
-      if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "'");
-      if (it->second.sizes() != t->sizes())
-        throw Error(weights + ": tensor '" + key + "' has shape " + shape_string(it->second.sizes()) +
-                    ", the adapter config implies " + shape_string(t->sizes()));
-      t->copy_(it->second);
-      ++used;
-    }
-  if (auto& e = adapter.saved_embedding) {
-    const std::string key = kSavedPrefix + e->name + ".weight";
+  auto expected = adapter.state_dict();
+  for (auto& [key, t] : expected) {
     auto it = stored.find(key);
-    if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "' (modules_to_save)");
-    if (it->second.sizes() != e->weight.sizes())
+    if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "'");
+    if (it->second.sizes() != t.sizes())
       throw Error(weights + ": tensor '" + key + "' has shape " + shape_string(it->second.sizes()) +
-                  ", the model has " + shape_string(e->weight.sizes()));
-    e->weight.copy_(it->second);
-    ++used;
+                  ", the adapter config and model imply " + shape_string(t.sizes()));
+    t.copy_(it->second);
   }
-  for (auto& m : adapter.saved_modules) {
-    const std::string key = kSavedPrefix + m.slot->name + ".weight";
-    auto it = stored.find(key);
-    if (it == stored.end()) throw Error(weights + ": missing tensor '" + key + "' (modules_to_save)");
-    if (it->second.sizes() != m.weight.sizes())
-      throw Error(weights + ": tensor '" + key + "' has shape " + shape_string(it->second.sizes()) +
-                  ", the model has " + shape_string(m.weight.sizes()));
-    m.weight.copy_(it->second);
-    ++used;
-  }
-  if (used != stored.size()) {
-    auto sd = adapter.state_dict();
-    for (const auto& [key, t] : stored)
-      if (!sd.count(key))
-        throw Error(weights + ": tensor '" + key + "' belongs to no module the adapter config targets");
-  }
+  for (const auto& [key, t] : stored)
+    if (!expected.count(key))
+      throw Error(weights + ": tensor '" + key + "' belongs to no module the adapter config targets");
   return adapter;
 }
 

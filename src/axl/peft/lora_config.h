@@ -32,6 +32,7 @@ class LoraConfig : public AdapterConfig {
   std::string bias = "none";
 
   std::string peft_type() const override { return "LORA"; }
+  void set_base_model(const std::string& name) override { base_model_name_or_path = name; }
   nlohmann::json to_json() const override;
   // `source` names the file in errors.
   static LoraConfig from_json(const nlohmann::json& j, const std::string& source);

@@ -13,7 +13,9 @@ int64_t trained_token_count(const at::Tensor& labels) {
   return labels.narrow(1, 1, labels.size(1) - 1).ne(-100).sum().item<int64_t>();
 }
 
-at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels_in) {
+  const at::Tensor labels =
+      logits.dim() == 3 ? models::pad_labels_for_virtual_tokens(labels_in, logits.size(1)) : labels_in;
   if (logits.dim() != 3 || labels.dim() != 2 || logits.size(0) != labels.size(0) ||
       logits.size(1) != labels.size(1))
     throw std::invalid_argument("summed_causal_lm_loss: logits [B, T, V] and labels [B, T] disagree");
@@ -28,7 +30,9 @@ at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& lab
 }
 
 at::Tensor summed_causal_lm_loss_from_hidden(const models::CausalLM& model, const at::Tensor& hidden,
-                                             const at::Tensor& labels) {
+                                             const at::Tensor& labels_in) {
+  const at::Tensor labels =
+      hidden.dim() == 3 ? models::pad_labels_for_virtual_tokens(labels_in, hidden.size(1)) : labels_in;
   const models::LinearSlot& head = model.lm_head;
   const auto* dense = dynamic_cast<const models::DenseBase*>(head.base.get());
   const bool plain_head = dense != nullptr && head.adapters.empty() && !head.bias.defined() &&

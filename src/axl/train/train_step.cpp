@@ -42,6 +42,10 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
       AutocastGuard autocast(mb.input_ids.device().type(), options.autocast);
       // From the hidden states: a plain head gets the chunked loss (never all logits at once).
       loss = summed_causal_lm_loss_from_hidden(model, model.hidden(in), mb.labels) / divisor;
+      if (options.regularization) {
+        at::Tensor reg = options.regularization();
+        if (reg.defined()) loss = loss + reg.to(loss.scalar_type()) / static_cast<double>(micro_batches.size());
+      }
     }
     (options.scaler ? options.scaler->scale_loss(loss) : loss).backward();
     micro_losses.push_back(loss.detach());
@@ -74,7 +78,10 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
     found_inf = true;
   }
   r.skipped = found_inf;
-  if (!found_inf) optimizer.step();
+  if (!found_inf) {
+    optimizer.step();
+    if (options.after_optimizer_step) options.after_optimizer_step(state.global_step + 1);
+  }
   if (options.scaler) {
     options.scaler->update(found_inf);
     state.loss_scale = options.scaler->scale();

@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -30,6 +31,12 @@ struct StepOptions {
   // bf16/fp16: the forward runs under autocast of this dtype (precision.h); the loss is float32.
   std::optional<at::ScalarType> autocast;
   bool gradient_checkpointing = false;  // recompute each decoder layer in backward
+  // The adapter's loss term (AdaLoRA's orthogonal regularisation), added to each micro-batch's
+  // loss divided by the number of micro-batches; returns undefined for none.
+  std::function<at::Tensor()> regularization;
+  // After optimizer.step(), before the gradients are zeroed (AdaLoRA's rank allocator); gets
+  // the global step just taken, counting from 1.
+  std::function<void(int64_t global_step)> after_optimizer_step;
 };
 
 struct StepResult {

@@ -28,6 +28,7 @@
 #include "axl/train/param_groups.h"
 #include "axl/train/progress.h"
 #include "axl/train/token_loss.h"
+#include "axl/train/adapter_setup.h"
 #include "axl/train/train_step.h"
 
 namespace axl::train {
@@ -126,6 +127,8 @@ void restore_checkpoint(TrainingRun& run, const std::string& dir, Optimizer& opt
     if (src.sizes() != t.sizes()) throw Error(weights + ": tensor '" + name + "' has another shape than the model's");
     t.copy_(src);
   }
+  if (run.adapter && run.adapter->hooks && fs::exists(dir + "/adapter_training_state.safetensors"))
+    run.adapter->hooks->load_training_state(load_safetensors(dir + "/adapter_training_state.safetensors"));
   optimizer.load(dir + "/optimizer");
   state = TrainState::load(dir + "/trainer_state.json");
   if (fs::exists(dir + "/rng_state.safetensors")) {
@@ -137,32 +140,9 @@ void restore_checkpoint(TrainingRun& run, const std::string& dir, Optimizer& opt
 
 }  // namespace
 
-peft::LoraConfig lora_config_from(const config::Config& cfg) {
-  peft::LoraConfig lc;
-  lc.r = cfg.lora_r > 0 ? cfg.lora_r : 8;
-  lc.lora_alpha = cfg.lora_alpha > 0 ? cfg.lora_alpha : static_cast<double>(lc.r);
-  lc.lora_dropout = cfg.lora_dropout;
-  lc.use_rslora = cfg.peft_use_rslora;
-  lc.modules_to_save = cfg.lora_modules_to_save;
-  lc.base_model_name_or_path = cfg.base_model;
-  peft::TargetModules t;
-  if (cfg.lora_target_linear) {
-    t.kind = peft::TargetModules::Kind::AllLinear;
-    lc.target_modules = t;
-  } else if (cfg.lora_target_regex) {
-    t.kind = peft::TargetModules::Kind::Regex;
-    t.regex = *cfg.lora_target_regex;
-    lc.target_modules = t;
-  } else if (!cfg.lora_target_modules.empty()) {
-    t.names = cfg.lora_target_modules;
-    lc.target_modules = t;
-  }
-  return lc;
-}
-
 std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const TrainerOptions& opts) {
-  if (!cfg.adapter.empty() && cfg.adapter != "lora")
-    throw Error(cfg.source_file + ": adapter: " + cfg.adapter + " is not supported by train yet (lora or none)");
+  if (cfg.adapter == "qlora")
+    throw Error(cfg.source_file + ": adapter: qlora (a 4-bit base) is not supported by train yet");
   if (cfg.learning_rate <= 0) throw Error(cfg.source_file + ": learning_rate must be set (> 0) to train");
 
   auto run = std::make_unique<TrainingRun>();
@@ -186,13 +166,11 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
   // New tokens need embedding (and head) rows, before adapters copy them (Axolotl's order).
   models::resize_token_embeddings(run->model, static_cast<int64_t>(run->tokenizer->vocab_size()),
                                   {0, false, true, static_cast<uint64_t>(cfg.seed)});
-  if (cfg.adapter == "lora") {
+  if (!cfg.adapter.empty()) {
+    // A loaded adapter trains on (its trainable tensors keep requires_grad from attaching).
     if (cfg.lora_model_dir) run->adapter.emplace(peft::load_adapter(run->model, *cfg.lora_model_dir));
-    else run->adapter.emplace(peft::attach_lora(run->model, lora_config_from(cfg), static_cast<uint64_t>(cfg.seed)));
-    // A loaded adapter trains too, and is saved as belonging to this config's base model.
-    for (auto& [name, t] : run->adapter->state_dict()) t.requires_grad_(true);
-    if (auto* lc = dynamic_cast<peft::LoraConfig*>(run->adapter->config.get()))
-      lc->base_model_name_or_path = cfg.base_model;
+    else run->adapter.emplace(attach_training_adapter(run->model, cfg, static_cast<uint64_t>(cfg.seed)));
+    run->adapter->config->set_base_model(cfg.base_model);  // saved as belonging to this config's base
     if (run->precision.loss_scaling) keep_adapter_float32(*run->adapter);
   }
   return run;
@@ -237,6 +215,10 @@ void save_output(TrainingRun& run, const std::string& dir, const TrainState& sta
   write_file_atomic(dir + "/config.yml", config::resolved_config_yaml(run.cfg));
   if (optimizer) {  // a checkpoint: what an exact resume needs beyond the weights
     optimizer->save(dir + "/optimizer");
+    if (run.adapter && run.adapter->hooks) {
+      auto hook_state = run.adapter->hooks->training_state();
+      if (!hook_state.empty()) save_safetensors(dir + "/adapter_training_state.safetensors", hook_state);
+    }
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     at::Tensor rng;
     {
@@ -305,6 +287,12 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   so.attention = cfg.attention_path == "eager" ? kernels::AttentionImpl::Eager : kernels::AttentionImpl::Auto;
   so.autocast = run.precision.autocast;
   so.gradient_checkpointing = cfg.gradient_checkpointing;
+  if (run.adapter && run.adapter->hooks) {
+    peft::AdapterHooks* hooks = run.adapter->hooks.get();
+    hooks->on_train_begin(total);
+    so.regularization = [hooks] { return hooks->regularization_loss(); };
+    so.after_optimizer_step = [hooks](int64_t step) { hooks->after_optimizer_step(step); };
+  }
   std::optional<LossScaler> scaler;  // fp16
   if (run.precision.loss_scaling) so.scaler = &scaler.emplace(LossScalerOptions{}, opts.device);
 

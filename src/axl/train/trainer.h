@@ -45,10 +45,8 @@ struct TrainingRun {
   TrainingRun& operator=(const TrainingRun&) = delete;
 };
 
-// The LoRA settings of an Axolotl config (r, alpha, dropout, targets, rslora, modules_to_save).
-peft::LoraConfig lora_config_from(const config::Config& cfg);
-
-// Loads the tokenizer, prepares the datasets, loads the model and attaches LoRA (adapter: lora)
+// Loads the tokenizer, prepares the datasets, loads the model and attaches the adapter (any
+// PEFT method, adapter_setup.h)
 // or makes every weight trainable. Throws axl::Error for what the trainer does not support.
 std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const TrainerOptions& opts = {});
 
