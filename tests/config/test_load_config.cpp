@@ -2,6 +2,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "axl/config/plan.h"
+#include "axl/config/yaml_reader.h"
 #include "config_test_util.h"
 
 using axl::test::base_yaml;
@@ -183,6 +185,28 @@ TEST(ConfigLoad, LoraSettings) {
               HasSubstr("LoRA needs lora_r"));
   EXPECT_THAT(load_error(base_yaml() + "adapter: lora\nlora_r: 8\nlora_alpha: 8\n"), HasSubstr("LoRA needs target modules"));
   EXPECT_THAT(load_error(base_yaml() + "adapter: lorra\n"), HasSubstr("'lorra' is not an adapter"));
+}
+
+TEST(ConfigLoad, PeftMethodsAndThePeftBlock) {
+  auto c = load_text(base_yaml() + "adapter: loha\nlora_target_linear: true\npeft:\n  rank_dropout: 0.05\n"
+                                   "  use_effective_conv2d: false\n  target_modules: [q_proj, 'v_proj']\n"
+                                   "  layers_pattern: '1'\n  alpha_pattern: {q_proj: 4}\n")
+               .config;
+  EXPECT_EQ(c.adapter, "loha");  // no lora_r / lora_alpha needed outside the LoRA family
+  ASSERT_TRUE(c.peft.is_object());
+  EXPECT_DOUBLE_EQ(c.peft["rank_dropout"].get<double>(), 0.05);
+  EXPECT_EQ(c.peft["use_effective_conv2d"], false);
+  EXPECT_EQ(c.peft["target_modules"], nlohmann::json({"q_proj", "v_proj"}));
+  EXPECT_EQ(c.peft["layers_pattern"], "1");  // quoted: stays a string
+  EXPECT_EQ(c.peft["alpha_pattern"]["q_proj"], 4);
+  // The resolved config (saved beside a run) carries the block and reads back the same.
+  const std::string again = axl::config::resolved_config_yaml(c);
+  EXPECT_EQ(axl::config::yaml_to_json(YAML::Load(again)["peft"]), c.peft) << again;
+  for (const char* m : {"dora", "ia3", "lokr", "oft", "boft", "vera", "adalora", "prefix_tuning", "prompt_tuning"})
+    EXPECT_EQ(load_text(base_yaml() + "adapter: " + m + "\nlora_r: 8\nlora_alpha: 8\nlora_target_linear: true\n")
+                  .config.adapter,
+              m);
+  EXPECT_THAT(load_error(base_yaml() + "adapter: ia3\npeft: 3\n"), HasSubstr("must be a map of PEFT config fields"));
 }
 
 TEST(ConfigLoad, DatasetOptionsForTheDataModule) {

@@ -78,6 +78,8 @@ ParameterCount count_parameters(const models::ModelConfig& m, const Config& cfg,
     c.trainable = c.total;
     return c;
   }
+  // Only the LoRA family is counted from shapes; the other methods count when they attach.
+  if (cfg.adapter != "lora" && cfg.adapter != "qlora" && cfg.adapter != "dora") return c;
 
   std::set<std::string> short_names;
   std::optional<std::regex> re;
@@ -95,7 +97,7 @@ ParameterCount count_parameters(const models::ModelConfig& m, const Config& cfg,
     for (const auto& t : cfg.lora_target_modules) hit = hit || matches_name(l.name, t);
     if (re) hit = hit || std::regex_match(l.name, *re);
     if (!hit) continue;
-    c.adapter += cfg.lora_r * (l.in + l.out) + (cfg.peft_use_dora ? l.out : 0);
+    c.adapter += cfg.lora_r * (l.in + l.out) + (cfg.peft_use_dora || cfg.adapter == "dora" ? l.out : 0);
     c.targeted_layers += 1;
     short_names.insert(last_component(l.name));
   }

@@ -31,6 +31,32 @@ void put(YAML::Emitter& e, const char* key, const std::optional<T>& v) {
   if (v) e << YAML::Key << key << YAML::Value << *v;
 }
 
+// A JSON value (the peft: block) as YAML; strings are quoted so they read back as strings.
+void put_json(YAML::Emitter& e, const nlohmann::json& j) {
+  if (j.is_object()) {
+    e << YAML::BeginMap;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      e << YAML::Key << it.key() << YAML::Value;
+      put_json(e, it.value());
+    }
+    e << YAML::EndMap;
+  } else if (j.is_array()) {
+    e << YAML::BeginSeq;
+    for (const auto& v : j) put_json(e, v);
+    e << YAML::EndSeq;
+  } else if (j.is_string()) {
+    e << YAML::DoubleQuoted << j.get<std::string>();
+  } else if (j.is_boolean()) {
+    e << j.get<bool>();
+  } else if (j.is_number_integer()) {
+    e << j.get<int64_t>();
+  } else if (j.is_number()) {
+    e << j.get<double>();
+  } else {
+    e << YAML::Null;
+  }
+}
+
 void put_list(YAML::Emitter& e, const char* key, const std::vector<std::string>& v) {
   if (v.empty()) return;
   e << YAML::Key << key << YAML::Value << YAML::Flow << v;
@@ -136,6 +162,10 @@ std::string resolved_config_yaml(const Config& c) {
     put_list(e, "lora_modules_to_save", c.lora_modules_to_save);
     e << YAML::Key << "peft_use_rslora" << YAML::Value << c.peft_use_rslora;
     e << YAML::Key << "peft_use_dora" << YAML::Value << c.peft_use_dora;
+    if (!c.peft.empty()) {
+      e << YAML::Key << "peft" << YAML::Value;
+      put_json(e, c.peft);
+    }
   }
   e << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
   for (const auto& d : c.datasets) put_dataset(e, d);
@@ -221,12 +251,14 @@ std::string format_plan(const Config& c, const Plan& p) {
   os << "parameters: " << with_commas(p.params.total) << "\n";
   if (c.adapter.empty()) {
     os << "trainable: " << with_commas(p.params.trainable) << " (full fine-tune)\n";
+  } else if (c.adapter != "lora" && c.adapter != "qlora" && c.adapter != "dora") {
+    os << "trainable: counted when the " << c.adapter << " adapter attaches (train prints it)\n";
   } else {
     std::string targets;
     for (const auto& t : p.params.targeted) targets += (targets.empty() ? "" : ", ") + t;
     const double pct = 100.0 * static_cast<double>(p.params.trainable) / static_cast<double>(p.params.total);
     os << "trainable: " << with_commas(p.params.trainable) << " (" << num(std::round(pct * 1000) / 1000) << "%: "
-       << (c.peft_use_dora ? "DoRA" : "LoRA") << " r=" << c.lora_r << " alpha=" << num(c.lora_alpha)
+       << (c.peft_use_dora || c.adapter == "dora" ? "DoRA" : "LoRA") << " r=" << c.lora_r << " alpha=" << num(c.lora_alpha)
        << (c.peft_use_rslora ? " rsLoRA" : "") << " on " << p.params.targeted_layers << " linear layers: " << targets
        << (c.lora_modules_to_save.empty() ? "" : "; plus modules_to_save") << ")\n";
   }
