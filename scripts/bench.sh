@@ -28,3 +28,7 @@ fi
 if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_train_step" ]; then
   run .venv-peer/bin/python bench/train_lora.py "$BUILD/bin/bench_train_step" --threads 2
 fi
+# Every PEFT method on the LoRA bench's model: fwd+bwd time, trainable values, AdamW state, vs LoRA.
+if [ -x "$BUILD/bin/bench_peft_methods" ]; then
+  run "$BUILD/bin/bench_peft_methods" --threads 2
+fi

@@ -325,10 +325,76 @@ PY
   else
     skip merge-sharded-transformers
   fi
+
+  # Several adapters: a second LoRA of another rank (4 vs 8) trained the same way. Both active
+  # equal both merged in sequence; weights 1,1 (default cat for unequal ranks) equal both
+  # active; a weighted merge equals the weighted adapters; errors stop before any work.
+  sed -e "s#^output_dir: .*#output_dir: $I/out2#" -e 's/^lora_r: 8/lora_r: 4/' -e 's/^learning_rate: 0.01/learning_rate: 0.02/' \
+    "$I/alpaca.yml" > "$I/second.yml"
+  "$AXL" train "$I/second.yml" --threads 1 >/dev/null 2>"$I/train2.err" || fail multi-train "$(tail -c 300 "$I/train2.err")"
+  python3 - "$I/ids16.safetensors" <<'PY'
+import json, struct, sys
+ids = [1, 72, 5, 301, 44, 9, 17, 260, 3, 88, 140, 7, 19, 230, 65, 2]
+header = json.dumps({"input_ids": {"dtype": "I64", "shape": [1, len(ids)], "data_offsets": [0, 8 * len(ids)]}}).encode()
+header += b" " * (-len(header) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(header)) + header + struct.pack(f"<{len(ids)}q", *ids))
+PY
+  # max |logits_a - logits_b| of two `forward` outputs
+  logit_diff() { python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+def logits(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    t = json.loads(raw[8:8 + n])["logits"]
+    a, b = t["data_offsets"]
+    return struct.unpack(f"<{(b - a) // 4}f", raw[8 + n + a:8 + n + b])
+x, y = logits(sys.argv[1]), logits(sys.argv[2])
+print(max(abs(p - q) for p, q in zip(x, y)) if len(x) == len(y) else float("inf"))
+PY
+  }
+  fwd() { local out=$1; shift; "$AXL" forward --input "$I/ids16.safetensors" --out "$out" --threads 1 "$@" 2>"$out.err"; }
+  within() { python3 -c "import sys; sys.exit(0 if float('$1') <= $2 else 1)"; }
+  fwd "$I/one.st" --model "$I/stories" --adapter "$I/out"
+  fwd "$I/both.st" --model "$I/stories" --adapter "$I/out" --adapter "$I/out2"
+  "$AXL" merge-lora --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --out "$I/merged-both" >/dev/null 2>"$I/merge-both.err"
+  fwd "$I/merged-both.st" --model "$I/merged-both"
+  d=$(logit_diff "$I/both.st" "$I/merged-both.st"); moved=$(logit_diff "$I/both.st" "$I/one.st")
+  within "$d" 1e-4 && ! within "$moved" 1e-3 && grep -q "merged [0-9]* LORA layers (adapters $I/out + $I/out2 (all active))" "$I/merge-both.err" \
+    && pass "multi-adapter-active-equals-merged (diff $d, second adapter moves $moved)" \
+    || fail multi-adapter-active-equals-merged "diff $d moved $moved $(cat "$I/merge-both.err" "$I/both.st.err")"
+  fwd "$I/cat.st" --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 1,1
+  d=$(logit_diff "$I/cat.st" "$I/both.st")
+  within "$d" 1e-4 && pass "multi-adapter-cat-1-1-equals-active ($d)" || fail multi-adapter-cat-1-1-equals-active "$d $(cat "$I/cat.st.err")"
+  "$AXL" merge-lora --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 0.7,0.3 \
+    --combination svd --out "$I/merged-svd" >/dev/null 2>"$I/merge-svd.err"
+  fwd "$I/merged-svd.st" --model "$I/merged-svd"
+  fwd "$I/svd.st" --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 0.7,0.3 --combination svd
+  d=$(logit_diff "$I/merged-svd.st" "$I/svd.st")
+  within "$d" 1e-4 && grep -q "(svd, rank 8)" "$I/merge-svd.err" && pass "multi-adapter-weighted-merge ($d)" \
+    || fail multi-adapter-weighted-merge "$d $(cat "$I/merge-svd.err" "$I/svd.st.err")"
+  "$AXL" generate --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 0.5,0.5 \
+    --prompt "Once" --max-new-tokens 4 --threads 1 >/dev/null 2>"$I/gen-w.err"
+  grep -q "generate: adapters 0.5 $I/out + 0.5 $I/out2 (cat, rank 12)" "$I/gen-w.err" && pass multi-adapter-generate \
+    || fail multi-adapter-generate "$(cat "$I/gen-w.err")"
+  M="$FIX/hf-tiny/LlamaForCausalLM"
+  check_user_error multi-weights-count "1 --adapter-weights for 2" "$AXL" inference "$I/alpaca.yml" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 0.5 --prompt x
+  check_user_error multi-combination-needs-weights "--combination needs --adapter-weights" "$AXL" generate --model "$I/stories" --adapter "$I/out" --combination cat --prompt-ids 1
+  check_user_error multi-bad-combination "use linear, cat or svd" "$AXL" generate --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 1,1 --combination ties --prompt-ids 1
+  check_user_error multi-linear-unequal-ranks "equal rank" "$AXL" generate --model "$I/stories" --adapter "$I/out" --adapter "$I/out2" --adapter-weights 1,1 --combination linear --prompt-ids 1
+  check_user_error multi-different-base "shape" "$AXL" inference "$I/alpaca.yml" --adapter "$I/out" --adapter "$M/lora" --prompt x
+  if [ -d "$M/ia3" ]; then
+    check_user_error multi-weights-not-lora "is IA3 adapter" "$AXL" generate --model "$M" --adapter "$M/lora" --adapter "$M/ia3" --adapter-weights 0.5,0.5 --prompt-ids 1
+    check_user_error multi-weights-not-dora "is a DoRA adapter" "$AXL" generate --model "$M" --adapter "$M/lora" --adapter "$M/dora" --adapter-weights 0.5,0.5 --prompt-ids 1
+    check_user_error merge-refuses-prefix-tuning "cannot be merged" "$AXL" merge-lora --model "$M" --adapter "$M/methods/prefix_tuning" --out "$I/x"
+    check_user_error forward-grads-one-adapter "exactly one --adapter" "$AXL" forward --model "$M" --input "$M/reference.safetensors" --out "$I/x.st" --adapter "$M/lora" --adapter "$M/dora" --grads "$I/g.st"
+  else
+    skip multi-weights-not-lora; skip multi-weights-not-dora; skip merge-refuses-prefix-tuning; skip forward-grads-one-adapter
+  fi
 else
   for t in inference-raw-equals-generate inference-alpaca-prompt inference-stdin inference-chat-template-prompt \
            merge-config-form merge-sharded-index merge-sharded-loads inference-adapter-equals-merged \
-           merge-replaces-folder merge-sharded-transformers; do skip $t; done
+           merge-replaces-folder merge-sharded-transformers multi-adapter-active-equals-merged \
+           multi-adapter-cat-1-1-equals-active multi-adapter-weighted-merge multi-adapter-generate; do skip $t; done
 fi
 
 echo "cli: $fails failed, $skipped skipped"

@@ -75,7 +75,6 @@ TEST(LoraConfigJson, RefusesWhatIsNotImplemented) {
       EXPECT_NE(std::string(e.what()).find("adapter_config.json"), std::string::npos) << e.what();
     }
   };
-  fails_with({{"use_dora", true}}, "DoRA");
   fails_with({{"bias", "all"}}, "bias");
   fails_with({{"init_lora_weights", "pissa"}}, "pissa");
   fails_with({{"lora_bias", true}}, "lora_bias");

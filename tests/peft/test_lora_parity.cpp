@@ -216,15 +216,21 @@ INSTANTIATE_TEST_SUITE_P(Variants, LoraMethods, ::testing::Values("lora_rslora",
 
 TEST(LoraLoad, OtherPeftTypesFailNamingTheType) {
   AXL_REQUIRE_FIXTURE(base, "hf-tiny/LlamaForCausalLM");
+  // A peft_type no method implements, in an otherwise valid LoRA folder.
+  const std::string dir = axl::test::scratch_dir("unknown_peft_type");
+  nlohmann::json j = axl::read_json_file(base + "/lora/adapter_config.json");
+  j["peft_type"] = "NOT_A_METHOD";
+  std::ofstream(dir + "/adapter_config.json") << j.dump(2);
+  std::filesystem::copy_file(base + "/lora/adapter_model.safetensors", dir + "/adapter_model.safetensors",
+                             std::filesystem::copy_options::overwrite_existing);
   CausalLM model = axl::models::load_causal_lm(base);
-  for (const char* method : {"ia3", "dora"}) {
-    try {
-      axl::peft::load_adapter(model, base + "/" + method);
-      ADD_FAILURE() << method << " loaded";
-    } catch (const axl::Error& e) {
-      std::string msg = e.what();
-      EXPECT_NE(msg.find(std::string(method) == "ia3" ? "\"IA3\"" : "DoRA"), std::string::npos) << msg;
-    }
+  try {
+    axl::peft::load_adapter(model, dir);
+    ADD_FAILURE() << "an unknown peft_type loaded";
+  } catch (const axl::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("\"NOT_A_METHOD\""), std::string::npos) << msg;
+    EXPECT_NE(msg.find("adapter_config.json"), std::string::npos) << msg;
   }
   // Nothing stays attached after a failed load.
   for (auto* slot : model.slots()) EXPECT_TRUE(slot->adapters.empty()) << slot->name;

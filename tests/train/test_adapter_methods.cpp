@@ -58,6 +58,31 @@ INSTANTIATE_TEST_SUITE_P(
     Methods, AdapterMethodTraining,
     testing::Values(
         MethodCase{"lora", "lora_r: 8\nlora_alpha: 16\nlora_target_linear: true", 0.5}
+        ,MethodCase{"dora", "lora_r: 8\nlora_alpha: 16\nlora_dropout: 0.05\nlora_target_linear: true", 0.5}
+        ,MethodCase{"adalora",
+                   "lora_r: 8\nlora_alpha: 16\nlora_target_linear: true\n"
+                   "peft:\n  target_r: 4\n  tinit: 5\n  tfinal: 10\n  deltaT: 5\n  orth_reg_weight: 0.1",
+                   0.6}
+        ,MethodCase{"oft", "lora_target_linear: true\npeft:\n  oft_block_size: 16\n  module_dropout: 0.1", 0.5}
+        ,MethodCase{"boft", "lora_target_linear: true\npeft:\n  boft_block_size: 4\n  boft_dropout: 0.1", 0.5}
+        ,MethodCase{"vera", "lora_r: 32\nlora_dropout: 0.05\nlora_target_linear: true\npeft:\n  d_initial: 0.1", 0.5}
+        ,MethodCase{"prefix_tuning", "peft:\n  num_virtual_tokens: 8", 0.7}
+        ,MethodCase{"prompt_tuning",
+                   "peft:\n  num_virtual_tokens: 8\n  prompt_tuning_init: TEXT\n"
+                   "  prompt_tuning_init_text: Once upon a time",
+                   0.8}
+        ,MethodCase{"ia3",
+                   "lora_target_modules:\n  - k_proj\n  - v_proj\n  - down_proj\n"
+                   "peft:\n  feedforward_modules: [down_proj]",
+                   0.5}
+        ,MethodCase{"loha",
+                   "lora_r: 8\nlora_alpha: 16\nlora_target_linear: true\n"
+                   "peft:\n  rank_dropout: 0.05\n  module_dropout: 0.05",
+                   0.3}
+        ,MethodCase{"lokr",
+                   "lora_r: 8\nlora_alpha: 8\nlora_target_linear: true\n"
+                   "peft:\n  decompose_both: true\n  rank_dropout: 0.05\n  rank_dropout_scale: true",
+                   0.3}
         // (more methods here)
         ),
     case_name);

@@ -2,6 +2,7 @@
 #include "axl/cli/command_options.h"
 #include "axl/cli/commands.h"
 #include "axl/cli/torch_loader.h"
+#include "axl/core/error.h"
 
 namespace axl::cli {
 
@@ -15,10 +16,16 @@ void add_forward_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--mask-key", opts->mask_key, "name of the attention mask tensor")->capture_default_str();
   cmd->add_option("--labels-key", opts->labels_key, "name of the labels tensor (default: labels = input_ids)")->capture_default_str();
   cmd->add_option("--attention", opts->attention, "auto, eager or sdpa")->capture_default_str();
-  cmd->add_option("--adapter", opts->adapter, "PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to attach");
-  cmd->add_option("--grads", opts->grads, "with --adapter: backpropagate the loss and write every trainable adapter tensor's gradient here, under PEFT's saved names");
+  add_adapter_options(*cmd, opts->adapters, "PEFT adapter folder (adapter_config.json + adapter_model.safetensors) to attach");
+  cmd->add_option("--grads", opts->grads, "with one --adapter: backpropagate the loss and write every trainable adapter tensor's gradient here, under PEFT's saved names");
   add_common_torch_options(*cmd, opts->common);
-  cmd->callback([opts, &exit_code] { exit_code = run_in_torch("axl_forward_main", *opts); });
+  cmd->callback([opts, &exit_code] {
+    check_adapter_choice(opts->adapters, "forward");
+    if (!opts->grads.empty() && opts->adapters.dirs.size() != 1)
+      throw Error("forward: --grads needs exactly one --adapter (the base weights are frozen, and several adapters' "
+                  "tensors share PEFT's saved names)");
+    exit_code = run_in_torch("axl_forward_main", *opts);
+  });
 }
 
 }  // namespace axl::cli

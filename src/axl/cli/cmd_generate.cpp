@@ -17,11 +17,13 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   ids->excludes(text);
   cmd->add_option("--tokenizer", opts->tokenizer, "tokenizer folder for --prompt (default: --model)");
   cmd->add_flag("--no-special", opts->no_special, "encode --prompt without BOS/special tokens");
+  add_adapter_options(*cmd, opts->adapters, "PEFT adapter folder to attach to --model");
   add_generation_options(*cmd, opts->gen);
   cmd->add_flag("--output-ids", opts->output_ids, "print exactly one line to stdout: the generated ids");
   add_common_torch_options(*cmd, opts->common);
   cmd->callback([opts, &exit_code] {
     if (opts->prompt_ids.empty() && opts->prompt_text.empty()) throw Error("generate: give --prompt TEXT or --prompt-ids IDS");
+    check_adapter_choice(opts->adapters, "generate");
     exit_code = run_in_torch("axl_generate_main", *opts);
   });
 }

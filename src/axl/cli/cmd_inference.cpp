@@ -1,5 +1,6 @@
-// `axolotl inference CONFIG [--adapter DIR] [--prompt TEXT]`: as Axolotl's inference command,
-// generates from the config's base model with its trained adapter. The config is loaded and
+// `axolotl inference CONFIG [--adapter DIR ...] [--prompt TEXT]`: as Axolotl's inference
+// command, generates from the config's base model with its trained adapter (or several:
+// all active together, or combined with --adapter-weights). The config is loaded and
 // validated as `train` does (exit 2 before libtorch loads); the prompt comes from --prompt or
 // the whole of stdin, and is formatted the way the config's first dataset trains.
 #include <unistd.h>
@@ -23,29 +24,23 @@ namespace {
 
 bool is_adapter_dir(const std::string& dir) { return fs::is_regular_file(fs::path(dir) / "adapter_config.json"); }
 
-void require_adapter_dir(const std::string& dir, const std::string& from) {
-  if (!fs::is_directory(dir)) throw Error(from + " " + dir + ": no such folder");
-  if (!is_adapter_dir(dir)) throw Error(from + " " + dir + ": no adapter_config.json (not a PEFT adapter folder)");
-}
-
-// --adapter, else the config's lora_model_dir (--lora-model-dir overrides it), else a trained
-// adapter in output_dir; "" for the base model alone.
-std::string resolve_adapter(const config::Config& cfg, const std::string& given, bool no_adapter) {
-  if (no_adapter) return "";
-  if (!given.empty()) {
-    require_adapter_dir(given, "--adapter");
-    return given;
-  }
+// --adapter (one or several), else the config's lora_model_dir (--lora-model-dir overrides
+// it), else a trained adapter in output_dir; none for the base model alone.
+std::vector<std::string> resolve_adapters(const config::Config& cfg, const std::vector<std::string>& given,
+                                          bool no_adapter) {
+  if (no_adapter || !given.empty()) return given;
   if (cfg.lora_model_dir) {
-    require_adapter_dir(*cfg.lora_model_dir, "lora_model_dir");
-    return *cfg.lora_model_dir;
+    if (!fs::is_directory(*cfg.lora_model_dir)) throw Error("lora_model_dir " + *cfg.lora_model_dir + ": no such folder");
+    if (!is_adapter_dir(*cfg.lora_model_dir))
+      throw Error("lora_model_dir " + *cfg.lora_model_dir + ": no adapter_config.json (not a PEFT adapter folder)");
+    return {*cfg.lora_model_dir};
   }
   if (!cfg.adapter.empty()) {
-    if (is_adapter_dir(cfg.output_dir)) return cfg.output_dir;
+    if (is_adapter_dir(cfg.output_dir)) return {cfg.output_dir};
     std::cerr << "axolotl: warning: no trained adapter in output_dir " << cfg.output_dir
               << "; generating from the base model alone (give --adapter DIR, or --no-adapter to silence this)\n";
   }
-  return "";
+  return {};
 }
 
 // Axolotl reads the whole of stdin as one prompt and drops surrounding newlines.
@@ -67,8 +62,8 @@ void add_inference_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("inference", "Generate with a config's model and its trained adapter");
   cmd->add_option("config", args->config, "the YAML config")->required();
-  auto* adapter = cmd->add_option("--adapter", args->opts.adapter,
-                                  "PEFT adapter folder (default: lora_model_dir, else output_dir when it holds one)");
+  auto* adapter = add_adapter_options(*cmd, args->opts.adapters,
+                                      "PEFT adapter folder (default: lora_model_dir, else output_dir when it holds one)");
   auto* none = cmd->add_flag("--no-adapter", args->opts.no_adapter, "generate from the base model alone");
   adapter->excludes(none);
   cmd->add_option("--prompt", args->opts.prompt, "the prompt (default: the whole of stdin)");
@@ -90,7 +85,8 @@ void add_inference_command(CLI::App& app, int& exit_code) {
     }
     o.prompt = strip_newlines(o.prompt);
     if (o.prompt.empty()) throw Error("inference: empty prompt (give --prompt TEXT or the text on stdin)");
-    o.adapter = resolve_adapter(loaded.config, o.adapter, o.no_adapter);
+    check_adapter_choice(o.adapters, "inference");
+    o.adapters.dirs = resolve_adapters(loaded.config, o.adapters.dirs, o.no_adapter);
     exit_code = run_in_torch("axl_inference_main", o);
   });
 }

@@ -1,4 +1,5 @@
-// `axolotl merge-lora [CONFIG]`: fold a LoRA adapter into its base model and write a plain
+// `axolotl merge-lora [CONFIG]`: fold an adapter of any mergeable PEFT method (several: one
+// after another, or their weighted LoRA combination) into its base model and write a plain
 // Hugging Face model folder, sharded as save_pretrained shards. With a config (validated as
 // `train` does), as Axolotl's merge-lora: the base model, the adapter in lora_model_dir or
 // else output_dir, written to output_dir/merged; --model/--adapter/--out override each.
@@ -11,6 +12,7 @@
 #include "axl/cli/torch_loader.h"
 #include "axl/config/load_config.h"
 #include "axl/core/error.h"
+#include "axl/core/json_file.h"
 
 namespace axl::cli {
 
@@ -56,10 +58,10 @@ void add_merge_command(CLI::App& app, int& exit_code) {
     MergeOptions opts;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand("merge-lora", "Merge a LoRA adapter into its base model; write a Hugging Face model folder");
+  CLI::App* cmd = app.add_subcommand("merge-lora", "Merge PEFT adapters (LoRA, DoRA, IA3, LoHa, ...) into their base model; write a Hugging Face model folder");
   cmd->add_option("config", args->config, "an Axolotl YAML config (base_model, lora_model_dir or output_dir)");
   cmd->add_option("--model", args->opts.model, "base Hugging Face model folder (default: the config's base_model)");
-  cmd->add_option("--adapter", args->opts.adapter, "PEFT adapter folder (default: lora_model_dir, else output_dir)");
+  add_adapter_options(*cmd, args->opts.adapters, "PEFT adapter folder (default: lora_model_dir, else output_dir)");
   cmd->add_option("--out", args->opts.out, "folder to write (default: output_dir/merged)");
   cmd->add_option("--max-shard-size", args->max_shard_size,
                   "largest weight file, as save_pretrained's max_shard_size (5GB, 200MB, bytes)")
@@ -79,16 +81,24 @@ void add_merge_command(CLI::App& app, int& exit_code) {
       for (const auto& w : loaded.warnings) std::cerr << "axolotl: warning: " << w << "\n";
       const config::Config& cfg = loaded.config;
       if (o.model.empty()) o.model = cfg.model.dir;
-      if (o.adapter.empty()) o.adapter = cfg.lora_model_dir.value_or(cfg.output_dir);
+      if (o.adapters.dirs.empty()) o.adapters.dirs = {cfg.lora_model_dir.value_or(cfg.output_dir)};
       if (o.out.empty()) o.out = (std::filesystem::path(cfg.output_dir) / "merged").string();
       if (cmd->count("--dtype") == 0) o.common.dtype = config_dtype(cfg);
     } else {
       if (!cmd->remaining().empty()) throw Error("merge-lora: unknown option " + cmd->remaining().front());
-      if (o.model.empty() || o.adapter.empty() || o.out.empty())
+      if (o.model.empty() || o.adapters.dirs.empty() || o.out.empty())
         throw Error("merge-lora: give a CONFIG, or all of --model, --adapter and --out");
     }
-    if (!std::filesystem::is_regular_file(std::filesystem::path(o.adapter) / "adapter_config.json"))
-      throw Error("merge-lora: " + o.adapter + ": no adapter_config.json (not a PEFT adapter folder)");
+    check_adapter_choice(o.adapters, "merge-lora");
+    for (const auto& dir : o.adapters.dirs) {
+      const nlohmann::json j = read_json_file((std::filesystem::path(dir) / "adapter_config.json").string());
+      const std::string type = j.is_object() && j.contains("peft_type") && j["peft_type"].is_string()
+                                   ? j["peft_type"].get<std::string>() : std::string();
+      if (type == "PREFIX_TUNING" || type == "PROMPT_TUNING" || type == "P_TUNING")
+        throw Error("merge-lora: " + dir + " is a " + type + " adapter: it adds virtual tokens, not weight changes, "
+                    "so it cannot be merged into the base model (PEFT cannot either); use it with --adapter in "
+                    "inference or generate");
+    }
     exit_code = run_in_torch("axl_merge_main", o);
   });
 }

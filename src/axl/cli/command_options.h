@@ -4,6 +4,7 @@
 // receive them. Plain data only: this header crosses the dlopen boundary.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "axl/config/config.h"
 
@@ -15,6 +16,16 @@ struct CommonTorchOptions {
   int threads = 0;  // 0: libtorch's default
 };
 
+// --adapter DIR (repeatable), --adapter-weights, --combination: several PEFT adapters on one
+// base. Without weights all are active together (PEFT's set_adapter with a list); with
+// weights they become one LoRA adapter (PEFT's add_weighted_adapter).
+struct AdapterChoice {
+  std::vector<std::string> dirs;
+  std::vector<double> weights;  // empty: all active together
+  std::string combination;      // linear, cat or svd; "": linear for equal ranks, else cat
+  int64_t svd_rank = 0;         // 0: the largest input rank
+};
+
 struct ForwardOptions {
   CommonTorchOptions common;
   std::string model, input, out;
@@ -22,13 +33,14 @@ struct ForwardOptions {
   std::string labels_key = "labels";
   std::string attention = "auto";  // auto, eager, sdpa
   bool hidden_states = false;
-  std::string adapter;  // PEFT adapter folder to attach
-  std::string grads;    // with an adapter: write the adapter gradients of the loss here
+  AdapterChoice adapters;
+  std::string grads;  // with one adapter: write its gradients of the loss here
 };
 
 struct MergeOptions {
   CommonTorchOptions common;  // dtype: of the written weights (the merge itself runs in float32)
-  std::string model, adapter, out;
+  std::string model, out;
+  AdapterChoice adapters;  // merged one after another, or their weighted combination
   int64_t max_shard_bytes = 50'000'000'000;  // transformers 5's save_pretrained default, "50GB"
 };
 
@@ -47,6 +59,7 @@ struct GenerateOptions {
   CommonTorchOptions common;
   GenerationFlags gen;
   std::string model;
+  AdapterChoice adapters;   // none: the model alone
   std::string prompt_ids;   // either these ids ...
   std::string prompt_text;  // ... or this text, encoded with the model's tokenizer
   std::string tokenizer;    // tokenizer folder for prompt_text (default: the model folder)
@@ -59,7 +72,7 @@ struct InferenceOptions {
   CommonTorchOptions common;
   GenerationFlags gen;
   const config::Config* config = nullptr;
-  std::string adapter;  // "" with no_adapter false: none found, the base model alone
+  AdapterChoice adapters;  // none (and no_adapter false): none found, the base model alone
   bool no_adapter = false;
   std::string prompt;  // the user's text, formatted as the config's first dataset trains
   bool raw = false;    // no formatting: the text as it is (with the tokenizer's BOS)

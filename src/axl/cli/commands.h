@@ -24,4 +24,12 @@ void add_common_torch_options(CLI::App& cmd, CommonTorchOptions& opts);
 struct GenerationFlags;
 void add_generation_options(CLI::App& cmd, GenerationFlags& flags);
 
+// --adapter DIR (repeatable), --adapter-weights W1,W2,..., --combination, --svd-rank, shared by
+// forward, generate, inference and merge-lora. Returns the --adapter option.
+struct AdapterChoice;
+CLI::Option* add_adapter_options(CLI::App& cmd, AdapterChoice& choice, const std::string& adapter_help);
+// After parsing: one weight per adapter, a known combination only with weights, every folder
+// a PEFT adapter folder. `command` names the subcommand in errors.
+void check_adapter_choice(const AdapterChoice& choice, const std::string& command);
+
 }  // namespace axl::cli

@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "axl/cli/cli_adapters.h"
 #include "axl/cli/torch_entry.h"
 #include "axl/cli/torch_runtime.h"
 #include "axl/core/device.h"
@@ -10,7 +11,6 @@
 #include "axl/core/tensor_io.h"
 #include "axl/models/causal_lm.h"
 #include "axl/models/loader.h"
-#include "axl/peft/adapter_io.h"
 
 namespace axl::cli {
 
@@ -53,9 +53,10 @@ void run_forward(const ForwardOptions& o) {
   if (ids.numel() > 0 && (ids.min().item<int64_t>() < 0 || ids.max().item<int64_t>() >= model.config.vocab_size))
     throw Error(o.input + ": input_ids outside the vocabulary [0, " + std::to_string(model.config.vocab_size) + ")");
 
-  std::optional<peft::Adapter> adapter;
-  if (!o.adapter.empty()) adapter.emplace(peft::load_adapter(model, o.adapter));
-  if (!o.grads.empty() && !adapter) throw Error("--grads needs --adapter (the base weights are frozen)");
+  std::unique_ptr<peft::AdapterSet> adapters = load_cli_adapters(model, o.adapters);
+  if (!o.grads.empty() && (!adapters || adapters->active().size() != 1))
+    throw Error("--grads needs exactly one --adapter (the base weights are frozen)");
+  peft::Adapter* adapter = adapters ? &adapters->get(adapters->active().front()) : nullptr;
   std::optional<c10::InferenceMode> guard;  // off when gradients are wanted
   if (o.grads.empty()) guard.emplace();
   models::ForwardInput in;
@@ -71,10 +72,11 @@ void run_forward(const ForwardOptions& o) {
   result["logits"] = out.logits.to(at::kFloat);
   at::Tensor loss = models::causal_lm_loss(out.logits, labels.to(lo.device));
   // PEFT adds a method's loss term (AdaLoRA's orthogonal regularisation) inside the forward.
-  if (adapter) {
-    at::Tensor reg = adapter->regularization_loss();
-    if (reg.defined()) loss = loss + reg.to(loss.scalar_type());
-  }
+  if (adapters)
+    for (const auto& name : adapters->active()) {
+      at::Tensor reg = adapters->get(name).regularization_loss();
+      if (reg.defined()) loss = loss + reg.to(loss.scalar_type());
+    }
   result["loss"] = loss.detach().to(at::kFloat).view({1});
   if (o.hidden_states) result["hidden_states"] = at::stack(out.hidden_states).to(at::kFloat);
   for (auto& [name, t] : result) t = t.detach();

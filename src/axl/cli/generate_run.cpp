@@ -1,8 +1,9 @@
-// The torch side of `axolotl generate`.
+// The torch side of `axolotl generate` (with --adapter: on the model with its adapters).
 #include <iostream>
 #include <memory>
 #include <sstream>
 
+#include "axl/cli/cli_adapters.h"
 #include "axl/cli/text_generation.h"
 #include "axl/cli/torch_entry.h"
 #include "axl/cli/torch_runtime.h"
@@ -49,6 +50,8 @@ void run_generate(const GenerateOptions& o) {
     prompt = parse_ids(o.prompt_ids);
   }
   models::CausalLM model = models::load_causal_lm(o.model, lo);
+  std::unique_ptr<peft::AdapterSet> adapters = load_cli_adapters(model, o.adapters);
+  if (adapters) std::cerr << "generate: " << describe_cli_adapters(o.adapters, adapters.get()) << "\n";
   const models::GenerateOptions go = generate_options(o.gen);
   if (tok && !o.output_ids) {
     std::vector<int64_t> ids = generate_to_stdout(model, prompt, go, *tok);

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "axl/cli/cli_adapters.h"
 #include "axl/cli/inference_prompt.h"
 #include "axl/cli/text_generation.h"
 #include "axl/cli/torch_entry.h"
@@ -15,7 +16,6 @@
 #include "axl/data/config_tokens.h"
 #include "axl/models/loader.h"
 #include "axl/models/resize_embeddings.h"
-#include "axl/peft/adapter_io.h"
 
 namespace axl::cli {
 
@@ -37,12 +37,9 @@ void run_inference(const InferenceOptions& o) {
   // them as modules_to_save) attaches, as in training.
   models::resize_token_embeddings(model, static_cast<int64_t>(tok->vocab_size()),
                                   {0, false, true, static_cast<uint64_t>(cfg.seed)});
-  std::optional<peft::Adapter> adapter;
-  if (!o.adapter.empty()) {
-    adapter.emplace(peft::load_adapter(model, o.adapter));
-    adapter->set_training(false);
-  }
-  std::cerr << "inference: " << cfg.model.dir << (adapter ? " + adapter " + o.adapter : std::string(" (no adapter)"))
+  std::unique_ptr<peft::AdapterSet> adapters = load_cli_adapters(model, o.adapters);
+  std::cerr << "inference: " << cfg.model.dir
+            << (adapters ? " + " + describe_cli_adapters(o.adapters, adapters.get()) : std::string(" (no adapter)"))
             << ", " << prompt.style << " prompt of " << prompt.ids.size() << " tokens\n";
   if (o.show_prompt) std::cerr << "--- prompt ---\n" << prompt.text << "\n--- end of prompt ---\n";
 

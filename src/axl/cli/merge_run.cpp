@@ -2,15 +2,16 @@
 // dtype, and the output folder appears whole or not at all (written beside it, then renamed).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
+#include "axl/cli/cli_adapters.h"
 #include "axl/cli/torch_entry.h"
 #include "axl/cli/torch_runtime.h"
 #include "axl/core/device.h"
 #include "axl/core/error.h"
 #include "axl/models/loader.h"
-#include "axl/peft/adapter_io.h"
 #include "axl/peft/merged_model.h"
 
 namespace axl::cli {
@@ -51,8 +52,27 @@ void run_merge(const MergeOptions& o) {
   lo.device = parse_device(o.common.device);
   lo.dtype = at::kFloat;
   models::CausalLM model = models::load_causal_lm(o.model, lo);
-  peft::Adapter adapter = peft::load_adapter(model, o.adapter);
-  adapter.merge();
+  std::unique_ptr<peft::AdapterSet> adapters = load_cli_adapters(model, o.adapters);
+  if (!adapters) throw Error("merge-lora: no --adapter given");
+  // What merges and what it is called, before any weight changes.
+  std::string methods;
+  std::vector<std::string> types;
+  std::size_t layers = 0;
+  for (const auto& name : adapters->active()) {
+    peft::Adapter& a = adapters->get(name);
+    // DoRA is PEFT's LORA type with use_dora; name it as users know it.
+    const std::string type = a.config->peft_type() + (a.config->to_json().value("use_dora", false) ? " (DoRA)" : "");
+    if (!a.config->can_merge())
+      throw Error("merge-lora: " + describe_cli_adapters(o.adapters, adapters.get()) + ": " + type +
+                  " adapters cannot be merged into the base weights (PEFT cannot either); use them with --adapter "
+                  "in inference or generate");
+    if (std::find(types.begin(), types.end(), type) == types.end()) {
+      types.push_back(type);
+      methods += (methods.empty() ? "" : "+") + type;
+    }
+    layers += a.layers.size();
+  }
+  adapters->merge();
 
   fs::create_directories(out.parent_path());
   const fs::path fresh = out.string() + ".tmp-" + std::to_string(::getpid());
@@ -65,8 +85,8 @@ void run_merge(const MergeOptions& o) {
     fs::remove_all(fresh, ec);
     throw;
   }
-  std::fprintf(stderr, "merged %zu LoRA layers into %s (%s)\n", adapter.layers.size(), o.out.c_str(),
-               o.common.dtype.c_str());
+  std::fprintf(stderr, "merged %zu %s layers (%s) into %s (%s)\n", layers, methods.c_str(),
+               describe_cli_adapters(o.adapters, adapters.get()).c_str(), o.out.c_str(), o.common.dtype.c_str());
 }
 
 }  // namespace

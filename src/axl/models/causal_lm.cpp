@@ -45,7 +45,8 @@ at::Tensor split_heads(const at::Tensor& x, int64_t heads, int64_t d) {
 
 at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor& x,
                                      int64_t layer_index, const at::Tensor& cos,
-                                     const at::Tensor& sin, const ForwardInput& in) const {
+                                     const at::Tensor& sin, const ForwardInput& in,
+                                     const LayerPrefix& prefix) const {
   const ModelConfig& c = config;
   const int64_t d = c.head_dim, nq = c.num_heads * d, nkv = c.num_kv_heads * d;
   at::Tensor q, k, v;
@@ -78,6 +79,12 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
   if (layer.sliding && c.sliding_window) spec.sliding_window = *c.sliding_window;
   spec.key_padding_mask = in.attention_mask;
   spec.cu_seqlens = in.cu_seqlens;
+  if (prefix.k.defined()) {
+    // Prefix tuning without a cache: the prefix keys come first and the queries after them.
+    k = at::cat({prefix.k.to(k.scalar_type()), k}, 2);
+    v = at::cat({prefix.v.to(v.scalar_type()), v}, 2);
+    spec.q_offset = prefix.k.size(2);
+  }
   if (in.cache != nullptr) {
     KVCache& cache = *in.cache;
     const int64_t t = x.size(1), start = cache.length;
@@ -108,9 +115,10 @@ at::Tensor CausalLM::mlp_block(const DecoderLayer& layer, const at::Tensor& x) c
 }
 
 at::Tensor CausalLM::layer_forward(int64_t index, const at::Tensor& x, const at::Tensor& cos,
-                                   const at::Tensor& sin, const ForwardInput& in) const {
+                                   const at::Tensor& sin, const ForwardInput& in,
+                                   const LayerPrefix& prefix) const {
   const DecoderLayer& layer = layers[static_cast<std::size_t>(index)];
-  at::Tensor a = attention_block(layer, layer.attn_norm.forward(x), index, cos, sin, in);
+  at::Tensor a = attention_block(layer, layer.attn_norm.forward(x), index, cos, sin, in, prefix);
   if (layer.attn_out_norm.defined()) a = layer.attn_out_norm.forward(a);
   at::Tensor h = x + a;
   at::Tensor m = mlp_block(layer, layer.mlp_norm.forward(h));
@@ -118,18 +126,76 @@ at::Tensor CausalLM::layer_forward(int64_t index, const at::Tensor& x, const at:
   return h + m;
 }
 
+namespace {
+
+// The virtual tokens for this call, checked against the model's shapes; none where the
+// model has none or a cache already holds them.
+VirtualTokenInputs virtual_inputs(const CausalLM& m, int64_t batch, const KVCache* cache) {
+  if (!m.virtual_tokens || (cache != nullptr && cache->length > 0)) return {};
+  VirtualTokenInputs v = m.virtual_tokens->make(batch);
+  const ModelConfig& c = m.config;
+  if (v.embeddings.defined() &&
+      (v.embeddings.dim() != 3 || v.embeddings.size(0) != batch || v.embeddings.size(2) != c.hidden_size))
+    throw Error("virtual tokens: prompt embeddings must be [batch, P, " + std::to_string(c.hidden_size) + "]");
+  if (!v.keys.empty()) {
+    if (v.keys.size() != m.layers.size() || v.values.size() != m.layers.size())
+      throw Error("virtual tokens: prefix keys/values for " + std::to_string(v.keys.size()) + " layers, the model has " +
+                  std::to_string(m.layers.size()));
+    for (const auto* list : {&v.keys, &v.values})
+      for (const at::Tensor& t : *list)
+        if (t.dim() != 4 || t.size(0) != batch || t.size(1) != c.num_kv_heads || t.size(3) != c.head_dim ||
+            t.size(2) != v.keys[0].size(2))
+          throw Error("virtual tokens: prefix keys/values must be [batch, " + std::to_string(c.num_kv_heads) +
+                      " key/value heads, P, " + std::to_string(c.head_dim) + "]");
+  }
+  return v;
+}
+
+}  // namespace
+
 at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all_hidden) const {
   const ModelConfig& c = config;
   const at::Tensor& ids = in.input_ids;
   if (ids.dim() != 2) throw Error("input_ids must be [batch, seq]");
-  const int64_t batch = ids.size(0), t = ids.size(1);
-  const int64_t past = in.cache != nullptr ? in.cache->length : 0;
+  const int64_t batch = ids.size(0);
+  KVCache* cache = in.cache;
+
+  // Virtual tokens (prefix / prompt tuning) enter once: in a forward without a cache, or in
+  // the first call with an empty one, whose first positions then keep them.
+  const VirtualTokenInputs virt = virtual_inputs(*this, batch, cache);
+  const int64_t prefix_len = virt.keys.empty() ? 0 : virt.keys[0].size(2);
+  const int64_t prompt_len = virt.embeddings.defined() ? virt.embeddings.size(1) : 0;
+  if ((prefix_len > 0 || prompt_len > 0) && in.cu_seqlens.defined())
+    throw Error("prefix/prompt tuning cannot run on packed sequences (sample_packing); turn packing off");
+  if (cache != nullptr && prefix_len > 0) {
+    if (prefix_len + ids.size(1) > cache->capacity)
+      throw Error("KV cache full: the prefix needs " + std::to_string(prefix_len) + " more positions");
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      cache->k[i].narrow(2, 0, prefix_len).copy_(virt.keys[i]);
+      cache->v[i].narrow(2, 0, prefix_len).copy_(virt.values[i]);
+    }
+    cache->length = prefix_len;
+  }
+  if (cache != nullptr && (prefix_len > 0 || prompt_len > 0)) cache->virtual_length = prefix_len + prompt_len;
+  // Leading virtual key positions the caller's mask and positions do not count.
+  const int64_t virtual_keys = cache != nullptr ? cache->virtual_length : prefix_len + prompt_len;
+  const int64_t past = cache != nullptr ? cache->length : prefix_len;
+
+  at::Tensor x = at::embedding(embed, ids);
+  if (prompt_len > 0) x = at::cat({virt.embeddings.to(x.scalar_type()), x}, 1);
+  const int64_t t = x.size(1);
+
+  ForwardInput layer_in = in;  // what every layer sees: the mask over all keys
+  layer_in.layer_runner = nullptr;
+  if (virtual_keys > 0 && in.attention_mask.defined())
+    layer_in.attention_mask = at::cat({at::ones({batch, virtual_keys}, in.attention_mask.options()), in.attention_mask}, 1);
 
   at::Tensor positions = in.position_ids;
+  if (prompt_len > 0) positions = at::Tensor();  // PEFT ignores them for prompt tuning
+  else if (positions.defined() && virtual_keys > 0) positions = positions + virtual_keys;
   if (!positions.defined())
     positions = at::arange(past, past + t, ids.options().dtype(at::kLong)).unsqueeze(0).expand({batch, t});
 
-  at::Tensor x = at::embedding(embed, ids);
   if (c.scale_embeddings) {
     // transformers multiplies by sqrt(hidden) rounded to the activation dtype.
     at::Tensor scale = at::scalar_tensor(std::sqrt(static_cast<double>(c.hidden_size)),
@@ -150,19 +216,22 @@ at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (all_hidden) all_hidden->push_back(x);
     const auto index = static_cast<int64_t>(i);
+    LayerPrefix prefix;
+    if (prefix_len > 0 && cache == nullptr) prefix = {virt.keys[i], virt.values[i]};
     if (!in.layer_runner) {
-      x = layer_forward(index, x, cos, sin, in);
+      x = layer_forward(index, x, cos, sin, layer_in, prefix);
       continue;
     }
     // The runner may call the layer again after this function has returned (a recompute in
-    // backward), so the closure owns copies of what it needs.
-    ForwardInput layer_in = in;
-    layer_in.layer_runner = nullptr;
-    x = in.layer_runner(index, x, [this, index, cos, sin, layer_in](const at::Tensor& h) {
-      return layer_forward(index, h, cos, sin, layer_in);
-    });
+    // backward), so the closure owns copies of what it needs; the prefix tensors go to the
+    // runner too, so that a recompute gives them their gradients.
+    std::vector<at::Tensor> extra;
+    if (prefix.k.defined()) extra = {prefix.k, prefix.v};
+    x = in.layer_runner(index, x, [this, index, cos, sin, layer_in, prefix](const at::Tensor& h) {
+      return layer_forward(index, h, cos, sin, layer_in, prefix);
+    }, extra);
   }
-  if (in.cache != nullptr) in.cache->length += t;
+  if (cache != nullptr) cache->length += t;
   x = final_norm.forward(x);
   if (all_hidden) all_hidden->push_back(x);
   return x;

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,14 +39,46 @@ struct KVCache {
   std::vector<at::Tensor> k, v;  // per layer [B, Hkv, capacity, D]
   int64_t length = 0;
   int64_t capacity = 0;
+  // How many leading positions hold virtual tokens (prefix keys/values or prompt embeddings'
+  // positions); attention masks given by callers cover only the positions after them.
+  int64_t virtual_length = 0;
+};
+
+// What a prompt-learning adapter adds to a forward, made for one batch size. The model knows
+// only this interface (the adapters live in peft/, which the model never includes).
+struct VirtualTokenInputs {
+  // [B, P, H]: put in front of the token embeddings, before the embedding scale and the
+  // position embeddings, as transformers treats inputs_embeds (prompt tuning).
+  at::Tensor embeddings;
+  // Per layer [B, Hkv, P, D]: keys and values in front of every layer's own, no rotary on
+  // them; the real tokens sit at positions P.. (prefix tuning).
+  std::vector<at::Tensor> keys, values;
+};
+
+class VirtualTokens {
+ public:
+  virtual ~VirtualTokens() = default;
+  virtual int64_t count() const = 0;  // P, the positions added in front
+  virtual VirtualTokenInputs make(int64_t batch) const = 0;
 };
 
 // One decoder layer applied to its input hidden states.
 using LayerFn = std::function<at::Tensor(const at::Tensor& x)>;
 // Runs layer `index` (by calling `layer`, possibly again later: a recompute in backward).
 // Training sets one for gradient checkpointing; the model itself knows nothing about it.
-using LayerRunner = std::function<at::Tensor(int64_t index, const at::Tensor& x, const LayerFn& layer)>;
+// `extra_inputs` are tensors made outside the layer that it reads (prefix keys/values) and
+// that may need gradients: a recompute must route gradients to them.
+using LayerRunner = std::function<at::Tensor(int64_t index, const at::Tensor& x, const LayerFn& layer,
+                                             const std::vector<at::Tensor>& extra_inputs)>;
 
+// Prefix keys/values for one layer's attention (undefined: none).
+struct LayerPrefix {
+  at::Tensor k, v;  // [B, Hkv, P, D]
+};
+
+// With virtual tokens installed (CausalLM::virtual_tokens), attention_mask and position_ids
+// still describe the real tokens only: the model prepends P ones to the mask, shifts given
+// positions by P (prefix tuning) or, as PEFT does for prompt tuning, ignores them.
 struct ForwardInput {
   at::Tensor input_ids;        // [B, T] int64
   at::Tensor attention_mask;   // [B, T(+past)] 1 = real token; optional
@@ -58,7 +91,7 @@ struct ForwardInput {
 };
 
 struct ForwardOutput {
-  at::Tensor logits;                       // [B, T, V]
+  at::Tensor logits;                       // [B, T, V]; [B, P + T, V] with prompt tuning
   std::vector<at::Tensor> hidden_states;   // with output_hidden_states: L + 1 entries
 };
 
@@ -71,6 +104,9 @@ class CausalLM {
   Norm final_norm;
   LinearSlot lm_head;    // tied heads share `embed`
   at::Tensor inv_freq;   // RoPE frequencies (float32)
+  // Installed by a prompt-learning adapter (prefix / prompt tuning); empty: none. Used in a
+  // forward without a cache, or in the first call with an empty one (the cache keeps them).
+  std::shared_ptr<VirtualTokens> virtual_tokens;
 
   ForwardOutput forward(const ForwardInput& in) const;
   // Final-norm hidden states [B, T, H] (what the head and the chunked loss consume).
@@ -78,7 +114,7 @@ class CausalLM {
   at::Tensor logits_from_hidden(const at::Tensor& h) const;
   // Decoder layer `index` on hidden states x (the residual stream in, the residual stream out).
   at::Tensor layer_forward(int64_t index, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                           const ForwardInput& in) const;
+                           const ForwardInput& in, const LayerPrefix& prefix = {}) const;
 
   KVCache make_cache(int64_t batch, int64_t capacity) const;
 
@@ -91,7 +127,7 @@ class CausalLM {
  private:
   at::Tensor attention_block(const DecoderLayer& layer, const at::Tensor& x, int64_t layer_index,
                              const at::Tensor& cos, const at::Tensor& sin,
-                             const ForwardInput& in) const;
+                             const ForwardInput& in, const LayerPrefix& prefix) const;
   at::Tensor mlp_block(const DecoderLayer& layer, const at::Tensor& x) const;
 };
 

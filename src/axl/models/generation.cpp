@@ -20,10 +20,14 @@ std::vector<int64_t> generate(const CausalLM& model, const std::vector<int64_t>&
   const std::vector<int64_t>& eos = opts.eos_ids.empty() ? model.config.eos_token_ids : opts.eos_ids;
   Sampler sampler(opts.sampling);
 
-  const int64_t total = static_cast<int64_t>(prompt.size()) + opts.max_new_tokens;
+  // Virtual tokens (prefix / prompt tuning) sit in the cache's first positions; the real ones
+  // continue after them.
+  const int64_t virtual_count = model.virtual_tokens ? model.virtual_tokens->count() : 0;
+  const int64_t total = static_cast<int64_t>(prompt.size()) + opts.max_new_tokens + virtual_count;
   if (model.config.learned_positions && total > model.config.max_position_embeddings)
-    throw Error("generate: " + std::to_string(total) + " positions exceed the model's " +
-                std::to_string(model.config.max_position_embeddings));
+    throw Error("generate: " + std::to_string(total) + " positions" +
+                (virtual_count ? " (" + std::to_string(virtual_count) + " of them virtual tokens)" : std::string()) +
+                " exceed the model's " + std::to_string(model.config.max_position_embeddings));
   KVCache cache = model.make_cache(1, std::max<int64_t>(total, 1));
   auto ids_opts = at::TensorOptions().dtype(at::kLong).device(model.device());
 

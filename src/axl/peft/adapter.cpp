@@ -61,6 +61,8 @@ void Adapter::merge() {
     stack.erase(it);
     a.unmerged_base = a.slot->base;
     a.slot->base = dense(a.layer->merged_weight(a.unmerged_base->dense_weight()));
+    a.unmerged_bias = a.slot->bias;
+    if (a.slot->bias.defined()) a.slot->bias = a.layer->merged_bias(a.slot->bias);
   }
   merged_ = true;
 }
@@ -70,6 +72,8 @@ void Adapter::unmerge() {
   for (auto& a : layers) {
     a.slot->base = a.unmerged_base;  // the original object: unmerging is exact
     a.unmerged_base.reset();
+    a.slot->bias = a.unmerged_bias;
+    a.unmerged_bias = at::Tensor();
     a.slot->adapters.push_back(a.layer);
   }
   merged_ = false;

@@ -25,6 +25,8 @@ class AdapterLayer : public models::SlotAdapter {
   virtual std::vector<std::pair<std::string, at::Tensor*>> tensors() = 0;
   // The slot's dense [out, in] weight with this layer folded in (merge).
   virtual at::Tensor merged_weight(const at::Tensor& weight) const = 0;
+  // The slot's bias with this layer folded in (merge); only IA3's output scaling changes it.
+  virtual at::Tensor merged_bias(const at::Tensor& bias) const { return bias; }
   virtual void set_training(bool training) = 0;
 };
 
@@ -61,6 +63,9 @@ class AdapterHooks {
   // Install / remove model-level state (called by Adapter::activate / deactivate).
   virtual void activate() {}
   virtual void deactivate() {}
+  // Rewrites what save_adapter writes (state_dict()) into PEFT's saved form where the
+  // training form differs: prefix tuning's reparameterisation MLP is saved as its table.
+  virtual void to_saved_form(std::map<std::string, at::Tensor>& /*tensors*/) {}
 };
 
 // A slot replaced wholesale by a trainable copy (PEFT's modules_to_save, e.g. lm_head).
@@ -85,6 +90,7 @@ class Adapter {
     models::LinearSlot* slot = nullptr;
     std::shared_ptr<AdapterLayer> layer;
     std::shared_ptr<models::SlotBase> unmerged_base;  // set while merged
+    at::Tensor unmerged_bias{};                        // the slot's bias before the merge
   };
 
   std::string name = "default";  // PEFT's adapter name (multi-adapter)

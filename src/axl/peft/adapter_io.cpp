@@ -18,6 +18,7 @@ void save_adapter(Adapter& adapter, const std::string& dir) {
   std::filesystem::create_directories(dir);
   std::map<std::string, at::Tensor> tensors;
   for (auto& [name, t] : adapter.state_dict()) tensors[name] = t.detach();
+  if (adapter.hooks) adapter.hooks->to_saved_form(tensors);
   save_safetensors(dir + "/adapter_model.safetensors", tensors, {{"format", "pt"}});
   // PEFT writes json.dumps(indent=2, sort_keys=True) with no final newline.
   write_file_atomic(dir + "/adapter_config.json", adapter.config->to_json().dump(2));

@@ -5,7 +5,9 @@
 #include "axl/core/error.h"
 #include "axl/core/torch_compat.h"
 #include "axl/models/weight_names.h"
+#include "axl/peft/dora_layer.h"
 #include "axl/peft/lora_layer.h"
+#include "axl/peft/modules_to_save.h"
 
 namespace axl::peft {
 
@@ -40,12 +42,6 @@ void init_lora(at::Tensor& a, at::Tensor& b, LoraInit init, int64_t r, at::Gener
   }
 }
 
-bool ends_with_module(const std::string& path, const std::string& name) {
-  return path == name || (path.size() > name.size() &&
-                          path.compare(path.size() - name.size(), name.size(), name) == 0 &&
-                          path[path.size() - name.size() - 1] == '.');
-}
-
 }  // namespace
 
 std::string embedding_module_path(const models::CausalLM& model) {
@@ -75,44 +71,23 @@ Adapter attach_lora(models::CausalLM& model, const LoraConfig& config_in, uint64
     init_lora(a, b, config->init, r, gen);
     a = a.to(model.device()).requires_grad_(true);
     b = b.to(model.device()).requires_grad_(true);
-    auto layer = std::make_shared<LoraLayer>(a, b, config->scaling_for(slot->name), config->lora_dropout);
+    std::shared_ptr<LoraLayer> layer;
+    if (config->use_dora) {
+      auto dora = std::make_shared<DoraLayer>(a, b, at::Tensor(), config->scaling_for(slot->name), config->lora_dropout);
+      // PEFT's start: m = ||W + s B A|| per row, so the fresh adapter is plain LoRA.
+      dora->magnitude = dora->weight_norm(slot->base->dense_weight()).requires_grad_(true);
+      layer = dora;
+    } else {
+      layer = std::make_shared<LoraLayer>(a, b, config->scaling_for(slot->name), config->lora_dropout);
+    }
     slot->adapters.push_back(layer);
-    adapter.layers.push_back({slot, layer, nullptr});
+    adapter.layers.push_back({slot, layer, nullptr, at::Tensor()});
   }
   if (adapter.layers.empty())
     throw Error("LoRA: target_modules " + targets.to_json().dump() + " matched no linear module of this " +
                 model.config.model_type + " model");
 
-  const std::string embed_path = embedding_module_path(model);
-  for (const std::string& name : config->modules_to_save) {
-    if (ends_with_module(embed_path, name)) {
-      if (adapter.saved_embedding) continue;
-      SavedEmbedding e;
-      e.model = &model;
-      e.name = embed_path;
-      e.original = model.embed;
-      e.weight = model.embed.detach().clone().requires_grad_(true);
-      model.embed = e.weight;
-      adapter.saved_embedding = std::make_unique<SavedEmbedding>(e);
-      continue;
-    }
-    bool found = false;
-    for (models::LinearSlot* slot : model.slots()) {
-      if (!ends_with_module(slot->name, name)) continue;
-      if (!slot->adapters.empty())
-        throw Error("LoRA: module '" + slot->name + "' is both a LoRA target and in modules_to_save");
-      SavedModule m;
-      m.slot = slot;
-      m.original = slot->base;
-      m.weight = slot->base->dense_weight().detach().clone().requires_grad_(true);
-      slot->base = std::make_shared<models::DenseBase>(m.weight);
-      adapter.saved_modules.push_back(m);
-      found = true;
-    }
-    if (!found)
-      throw Error("LoRA: modules_to_save entry '" + name + "' is not a linear module of this model nor its " +
-                  embed_path + " (only those are supported)");
-  }
+  attach_modules_to_save(model, adapter, config->modules_to_save, "LoRA");
   return adapter;
 }
 

@@ -33,10 +33,6 @@ nlohmann::json LoraConfig::to_json() const {
   j["corda_config"] = nullptr;
   j["ensure_weight_tying"] = false;
   j["eva_config"] = nullptr;
-  nlohmann::json exclude = nullptr;
-  if (target_modules && target_modules->exclude_regex) exclude = *target_modules->exclude_regex;
-  else if (target_modules && !target_modules->exclude.empty()) exclude = target_modules->exclude;
-  j["exclude_modules"] = exclude;
   j["fan_in_fan_out"] = fan_in_fan_out;
   j["inference_mode"] = true;  // PeftModel.save_pretrained always writes true
   switch (init) {
@@ -45,13 +41,7 @@ nlohmann::json LoraConfig::to_json() const {
     case LoraInit::Gaussian: j["init_lora_weights"] = "gaussian"; break;
   }
   j["layer_replication"] = nullptr;
-  j["layers_pattern"] = nullptr;
-  j["layers_to_transform"] = nullptr;
-  if (target_modules) {
-    if (target_modules->layers_pattern) j["layers_pattern"] = *target_modules->layers_pattern;
-    if (!target_modules->layers_to_transform.empty())
-      j["layers_to_transform"] = target_modules->layers_to_transform;
-  }
+  targets_to_config(target_modules, j);  // target_modules, exclude_modules, layers_*
   j["loftq_config"] = nlohmann::json::object();
   j["lora_alpha"] = number(lora_alpha);
   j["lora_bias"] = false;
@@ -66,12 +56,11 @@ nlohmann::json LoraConfig::to_json() const {
   j["r"] = r;
   j["rank_pattern"] = rank_pattern.empty() ? nlohmann::json::object() : nlohmann::json(rank_pattern);
   j["revision"] = nullptr;
-  j["target_modules"] = target_modules ? target_modules->to_json() : nlohmann::json(nullptr);
   j["target_parameters"] = nullptr;
   j["task_type"] = task_type;
   j["trainable_token_indices"] = nullptr;
   j["use_bdlora"] = nullptr;
-  j["use_dora"] = false;
+  j["use_dora"] = use_dora;
   j["use_qalora"] = false;
   j["use_rslora"] = use_rslora;
   return j;
@@ -88,6 +77,7 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& sou
     if (j.contains("lora_alpha")) c.lora_alpha = j["lora_alpha"].get<double>();
     if (j.contains("lora_dropout")) c.lora_dropout = j["lora_dropout"].get<double>();
     if (j.contains("use_rslora")) c.use_rslora = j["use_rslora"].get<bool>();
+    if (j.contains("use_dora") && !j["use_dora"].is_null()) c.use_dora = j["use_dora"].get<bool>();
     if (j.contains("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
     if (j.contains("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
     if (j.contains("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
@@ -103,32 +93,7 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& sou
         unsupported("init_lora_weights " + w.dump());
       }
     }
-    if (j.contains("target_modules") && !j["target_modules"].is_null())
-      c.target_modules = TargetModules::from_json(j["target_modules"], source);
-    TargetModules& t = c.target_modules ? *c.target_modules : c.target_modules.emplace();
-    if (j.contains("exclude_modules") && !j["exclude_modules"].is_null()) {
-      const auto& e = j["exclude_modules"];
-      if (e.is_string()) t.exclude_regex = e.get<std::string>();
-      else t.exclude = e.get<std::vector<std::string>>();
-    }
-    if (j.contains("layers_to_transform") && !j["layers_to_transform"].is_null()) {
-      const auto& l = j["layers_to_transform"];
-      if (l.is_number_integer()) t.layers_to_transform = {l.get<int64_t>()};
-      else t.layers_to_transform = l.get<std::vector<int64_t>>();
-    }
-    if (j.contains("layers_pattern") && !j["layers_pattern"].is_null()) {
-      const auto& p = j["layers_pattern"];
-      if (p.is_string()) t.layers_pattern = p.get<std::string>();
-      else if (p.is_array() && p.size() == 1) t.layers_pattern = p[0].get<std::string>();
-      else unsupported("layers_pattern " + p.dump());
-    }
-    if (!j.contains("target_modules") || j["target_modules"].is_null()) {
-      // Only the filters were given: targets come from the model type later.
-      if (t.exclude.empty() && !t.exclude_regex && t.layers_to_transform.empty() && !t.layers_pattern)
-        c.target_modules.reset();
-      else
-        t.kind = TargetModules::Kind::List;  // names filled in by attach
-    }
+    c.target_modules = targets_from_config(j, source);
     if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
       c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
     if (j.contains("rank_pattern") && j["rank_pattern"].is_object())
@@ -141,7 +106,6 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& sou
   if (c.r <= 0) throw Error(source + ": r must be positive (got " + std::to_string(c.r) + ")");
   if (c.lora_dropout < 0 || c.lora_dropout >= 1) throw Error(source + ": lora_dropout must be in [0, 1)");
   if (c.bias != "none") unsupported("bias \"" + c.bias + "\"");
-  if (!is_null_or(j, "use_dora", false)) unsupported("use_dora (DoRA)");
   if (!is_null_or(j, "lora_bias", false)) unsupported("lora_bias");
   if (!is_null_or(j, "use_qalora", false)) unsupported("use_qalora");
   if (!is_null_or(j, "layer_replication", nullptr)) unsupported("layer_replication");

@@ -1,6 +1,6 @@
 #pragma once
 // LoraConfig: PEFT's LoRA settings, read from and written to adapter_config.json with the
-// field set and defaults PEFT 0.19.1 writes. Settings we do not implement yet (DoRA, lora_bias,
+// field set and defaults PEFT 0.19.1 writes. Settings we do not implement yet (lora_bias,
 // bias other than "none", data-driven initialisations, ...) are refused with one clear error.
 #include <map>
 #include <optional>
@@ -20,6 +20,7 @@ class LoraConfig : public AdapterConfig {
   double lora_alpha = 8;
   double lora_dropout = 0.0;
   bool use_rslora = false;
+  bool use_dora = false;  // DoRA: a learned magnitude per output row (dora_layer.h)
   bool fan_in_fan_out = false;
   LoraInit init = LoraInit::Default;
   // Unset means PEFT's default targets for the model type (filled in when attaching).

@@ -23,7 +23,7 @@ class LoraLayer : public AdapterLayer {
   double scaling;
   double dropout;
 
- private:
+ protected:
   bool training_ = false;
 };
 

@@ -1,8 +1,17 @@
 #include "axl/peft/method_registry.h"
 
 #include "axl/core/error.h"
+#include "axl/peft/adalora.h"
+#include "axl/peft/boft.h"
+#include "axl/peft/ia3.h"
+#include "axl/peft/loha.h"
+#include "axl/peft/lokr.h"
 #include "axl/peft/lora.h"
 #include "axl/peft/lora_config.h"
+#include "axl/peft/oft.h"
+#include "axl/peft/prefix_tuning.h"
+#include "axl/peft/prompt_tuning.h"
+#include "axl/peft/vera.h"
 
 namespace axl::peft {
 
@@ -17,6 +26,78 @@ const std::vector<AdapterMethod>& methods() {
        },
        [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
          return attach_lora(model, dynamic_cast<const LoraConfig&>(c), seed);
+       },
+       nullptr},
+      {"IA3",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<Ia3Config>(Ia3Config::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_ia3(model, dynamic_cast<const Ia3Config&>(c), seed);
+       },
+       nullptr},
+      {"LOHA",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<LohaConfig>(LohaConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_loha(model, dynamic_cast<const LohaConfig&>(c), seed);
+       },
+       nullptr},
+      {"LOKR",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<LokrConfig>(LokrConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_lokr(model, dynamic_cast<const LokrConfig&>(c), seed);
+       },
+       nullptr},
+      {"PREFIX_TUNING",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<PrefixTuningConfig>(PrefixTuningConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_prefix_tuning(model, dynamic_cast<const PrefixTuningConfig&>(c), seed);
+       },
+       nullptr},
+      {"PROMPT_TUNING",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<PromptTuningConfig>(PromptTuningConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_prompt_tuning(model, dynamic_cast<const PromptTuningConfig&>(c), seed);
+       },
+       nullptr},
+      {"ADALORA",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<AdaLoraConfig>(AdaLoraConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_adalora(model, dynamic_cast<const AdaLoraConfig&>(c), seed);
+       },
+       nullptr},
+      {"OFT",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<OftConfig>(OftConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_oft(model, dynamic_cast<const OftConfig&>(c), seed);
+       },
+       nullptr},
+      {"BOFT",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<BoftConfig>(BoftConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_boft(model, dynamic_cast<const BoftConfig&>(c), seed);
+       },
+       [](std::map<std::string, at::Tensor>& stored, const AdapterConfig&) { upgrade_stored_boft(stored); }},
+      {"VERA",
+       [](const nlohmann::json& j, const std::string& source) {
+         return std::make_shared<VeraConfig>(VeraConfig::from_json(j, source));
+       },
+       [](models::CausalLM& model, const AdapterConfig& c, uint64_t seed) {
+         return attach_vera(model, dynamic_cast<const VeraConfig&>(c), seed);
        },
        nullptr},
       // (more methods register here)

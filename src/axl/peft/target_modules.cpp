@@ -57,6 +57,45 @@ nlohmann::json TargetModules::to_json() const {
   return nullptr;
 }
 
+std::optional<TargetModules> targets_from_config(const nlohmann::json& j, const std::string& source,
+                                                 bool with_layers) {
+  auto has = [&](const char* key) { return j.contains(key) && !j[key].is_null(); };
+  std::optional<TargetModules> out;
+  if (has("target_modules")) out = TargetModules::from_json(j["target_modules"], source);
+  TargetModules t = out ? *out : TargetModules();
+  if (has("exclude_modules")) {
+    const auto& e = j["exclude_modules"];
+    if (e.is_string()) t.exclude_regex = e.get<std::string>();
+    else t.exclude = e.get<std::vector<std::string>>();
+  }
+  if (with_layers && has("layers_to_transform")) {
+    const auto& l = j["layers_to_transform"];
+    if (l.is_number_integer()) t.layers_to_transform = {l.get<int64_t>()};
+    else t.layers_to_transform = l.get<std::vector<int64_t>>();
+  }
+  if (with_layers && has("layers_pattern")) {
+    const auto& p = j["layers_pattern"];
+    if (p.is_string()) t.layers_pattern = p.get<std::string>();
+    else if (p.is_array() && p.size() == 1) t.layers_pattern = p[0].get<std::string>();
+    else throw Error(source + ": layers_pattern " + p.dump() + " is not supported (one name only)");
+  }
+  // Only filters given: a List whose names come from the model type when attaching.
+  if (out || !t.exclude.empty() || t.exclude_regex || !t.layers_to_transform.empty() || t.layers_pattern) return t;
+  return std::nullopt;
+}
+
+void targets_to_config(const std::optional<TargetModules>& t, nlohmann::json& j, bool with_layers) {
+  nlohmann::json exclude = nullptr;
+  if (t && t->exclude_regex) exclude = *t->exclude_regex;
+  else if (t && !t->exclude.empty()) exclude = t->exclude;
+  j["exclude_modules"] = exclude;
+  j["target_modules"] = t ? t->to_json() : nlohmann::json(nullptr);
+  if (!with_layers) return;
+  j["layers_pattern"] = t && t->layers_pattern ? nlohmann::json(*t->layers_pattern) : nlohmann::json(nullptr);
+  j["layers_to_transform"] =
+      t && !t->layers_to_transform.empty() ? nlohmann::json(t->layers_to_transform) : nlohmann::json(nullptr);
+}
+
 std::optional<int64_t> layer_index(const std::string& path, const std::optional<std::string>& layers_pattern) {
   std::smatch m;
   if (layers_pattern) {

@@ -34,6 +34,15 @@ struct TargetModules {
 // the number after `layers_pattern` when given, else the first ".<name>.<digits>." component.
 std::optional<int64_t> layer_index(const std::string& path, const std::optional<std::string>& layers_pattern);
 
+// The target fields of an adapter_config.json (target_modules, exclude_modules and, unless
+// `with_layers` is false, layers_to_transform / layers_pattern) as one TargetModules, shared by
+// every method that targets layers. nullopt: nothing set, the model type's defaults apply; a
+// List with no names: only filters set, names filled in from the defaults when attaching.
+std::optional<TargetModules> targets_from_config(const nlohmann::json& config, const std::string& source,
+                                                 bool with_layers = true);
+// Writes those fields as PEFT does (null where unset).
+void targets_to_config(const std::optional<TargetModules>& targets, nlohmann::json& config, bool with_layers = true);
+
 // rank_pattern / alpha_pattern keys: regexes matched against the end of the path, PEFT's
 // (.*\.)?(key)$ rule; the first matching key wins.
 bool pattern_key_matches(const std::string& key, const std::string& path);

@@ -157,10 +157,14 @@ at::Tensor checkpointed(const models::LayerFn& layer, const at::Tensor& x, const
 
 models::LayerRunner checkpoint_every_layer(const models::CausalLM& model) {
   const models::CausalLM* m = &model;
-  return [m](int64_t index, const at::Tensor& x, const models::LayerFn& layer) {
+  return [m](int64_t index, const at::Tensor& x, const models::LayerFn& layer,
+             const std::vector<at::Tensor>& extra_inputs) {
     if (!at::GradMode::is_enabled()) return layer(x);
     // Looked up on every call: what trains can change between runs (requires_grad_).
     std::vector<at::Tensor> trainable = trainable_tensors(m->layers[static_cast<size_t>(index)]);
+    // Prefix keys/values come from the adapter's table outside the layer: explicit inputs, so
+    // the recompute's gradients reach the table.
+    for (const at::Tensor& t : extra_inputs) add_if_trainable(trainable, t);
     if (trainable.empty() && !x.requires_grad()) return layer(x);
     return checkpointed(layer, x, trainable);
   };

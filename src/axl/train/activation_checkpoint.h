@@ -19,7 +19,8 @@ namespace axl::train {
 
 // A ForwardInput::layer_runner that checkpoints every layer of `model` (which must outlive
 // the backward). Layers run directly where nothing needs a gradient (grad mode off, or
-// neither the input nor any tensor of the layer requires one).
+// neither the input nor any tensor of the layer requires one). The runner's extra inputs
+// (prefix tuning's per-layer keys/values) are checkpoint inputs like the layer's own tensors.
 models::LayerRunner checkpoint_every_layer(const models::CausalLM& model);
 
 // The tensors of one layer that require a gradient: norm weights, dense base weights and

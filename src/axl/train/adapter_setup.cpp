@@ -1,6 +1,8 @@
 #include "axl/train/adapter_setup.h"
 
 #include "axl/core/error.h"
+#include "axl/data/config_tokens.h"
+#include "axl/data/prepare.h"
 #include "axl/peft/method_registry.h"
 
 namespace axl::train {
@@ -63,8 +65,19 @@ nlohmann::json adapter_config_json(const config::Config& cfg) {
 }
 
 peft::Adapter attach_training_adapter(models::CausalLM& model, const config::Config& cfg, uint64_t seed) {
-  return peft::attach_adapter(model, adapter_config_json(cfg), cfg.source_file + " (adapter: " + cfg.adapter + ")",
-                              seed);
+  nlohmann::json j = adapter_config_json(cfg);
+  // Prompt tuning's TEXT initialisation encodes its text with the run's tokenizer (PEFT loads
+  // tokenizer_name_or_path, by default the run's tokenizer folder here).
+  if (j["peft_type"] == "PROMPT_TUNING" && j.value("prompt_tuning_init", std::string()) == "TEXT" &&
+      j.contains("prompt_tuning_init_text") && j["prompt_tuning_init_text"].is_string()) {
+    if (!j.contains("tokenizer_name_or_path") || j["tokenizer_name_or_path"].is_null())
+      j["tokenizer_name_or_path"] = data::tokenizer_dir_for(cfg);
+    std::vector<int64_t> ids;
+    for (auto id : data::load_config_tokenizer(cfg)->encode(j["prompt_tuning_init_text"].get<std::string>()))
+      ids.push_back(static_cast<int64_t>(id));
+    j["prompt_tuning_init_token_ids"] = ids;
+  }
+  return peft::attach_adapter(model, j, cfg.source_file + " (adapter: " + cfg.adapter + ")", seed);
 }
 
 }  // namespace axl::train

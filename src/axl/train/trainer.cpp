@@ -110,6 +110,10 @@ void restore_checkpoint(TrainingRun& run, const std::string& dir, Optimizer& opt
   if (!fs::exists(dir + "/trainer_state.json"))
     throw Error(dir + ": not a checkpoint folder (no trainer_state.json); resume_from_checkpoint names one "
                 "output_dir/checkpoint-N");
+  // The hooks' state first: it can change the saved layout (AdaLoRA's rank masks decide which
+  // rows adapter_model.safetensors holds) and brings back what the saved tensors leave out.
+  if (run.adapter && run.adapter->hooks && fs::exists(dir + "/adapter_training_state.safetensors"))
+    run.adapter->hooks->load_training_state(load_safetensors(dir + "/adapter_training_state.safetensors"));
   const std::string weights = dir + (run.adapter ? "/adapter_model.safetensors" : "/model.safetensors");
   const auto saved = load_safetensors(weights);
   std::vector<std::pair<std::string, at::Tensor>> targets;
@@ -127,8 +131,6 @@ void restore_checkpoint(TrainingRun& run, const std::string& dir, Optimizer& opt
     if (src.sizes() != t.sizes()) throw Error(weights + ": tensor '" + name + "' has another shape than the model's");
     t.copy_(src);
   }
-  if (run.adapter && run.adapter->hooks && fs::exists(dir + "/adapter_training_state.safetensors"))
-    run.adapter->hooks->load_training_state(load_safetensors(dir + "/adapter_training_state.safetensors"));
   optimizer.load(dir + "/optimizer");
   state = TrainState::load(dir + "/trainer_state.json");
   if (fs::exists(dir + "/rng_state.safetensors")) {
