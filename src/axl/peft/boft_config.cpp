@@ -1,27 +1,21 @@
 #include "axl/peft/boft_config.h"
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
 nlohmann::json BoftConfig::to_json() const {
   nlohmann::json j;
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
+  write_common_peft_fields(j, "BOFT", base_model_name_or_path, task_type, modules_to_save);
   j["bias"] = "none";
   j["boft_block_num"] = boft_block_num;
   j["boft_block_size"] = boft_block_size;
   j["boft_dropout"] = boft_dropout;
   j["boft_n_butterfly_factor"] = boft_n_butterfly_factor;
   j["fan_in_fan_out"] = fan_in_fan_out;
-  j["inference_mode"] = true;
   j["init_weights"] = init_weights;
-  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
-  j["peft_type"] = "BOFT";
-  j["peft_version"] = "0.19.1";
-  j["revision"] = nullptr;
   targets_to_config(target_modules, j);
-  j["task_type"] = task_type;
   return j;
 }
 
@@ -36,10 +30,7 @@ BoftConfig BoftConfig::from_json(const nlohmann::json& j, const std::string& sou
     if (has("boft_dropout")) c.boft_dropout = j["boft_dropout"].get<double>();
     if (has("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
     if (has("init_weights")) c.init_weights = j["init_weights"].get<bool>();
-    if (has("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
-    if (has("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
-      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
-    if (has("modules_to_save")) c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
+    read_common_peft_fields(j, c.base_model_name_or_path, c.task_type, c.modules_to_save);
     c.target_modules = targets_from_config(j, source);
     if (has("bias") && j["bias"].get<std::string>() != "none")
       throw Error(source + ": BOFT bias \"" + j["bias"].get<std::string>() + "\" is not supported (only \"none\")");

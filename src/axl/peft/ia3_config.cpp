@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
@@ -20,17 +21,10 @@ nlohmann::json FeedforwardModules::to_json() const {
 
 nlohmann::json Ia3Config::to_json() const {
   nlohmann::json j;
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
+  write_common_peft_fields(j, "IA3", base_model_name_or_path, task_type, modules_to_save);
   j["fan_in_fan_out"] = fan_in_fan_out;
   j["feedforward_modules"] = feedforward_modules ? feedforward_modules->to_json() : nlohmann::json(nullptr);
-  j["inference_mode"] = true;
   j["init_ia3_weights"] = init_ia3_weights;
-  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
-  j["peft_type"] = "IA3";
-  j["peft_version"] = "0.19.1";
-  j["revision"] = nullptr;
-  j["task_type"] = task_type;
   targets_to_config(target_modules, j, /*with_layers=*/false);
   return j;
 }
@@ -41,9 +35,7 @@ Ia3Config Ia3Config::from_json(const nlohmann::json& j, const std::string& sourc
   try {
     if (j.contains("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
     if (j.contains("init_ia3_weights")) c.init_ia3_weights = j["init_ia3_weights"].get<bool>();
-    if (j.contains("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
-    if (j.contains("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
-      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
+    read_common_peft_fields(j, c.base_model_name_or_path, c.task_type, c.modules_to_save);
     c.target_modules = targets_from_config(j, source, /*with_layers=*/false);
     if (j.contains("feedforward_modules") && !j["feedforward_modules"].is_null()) {
       const auto& f = j["feedforward_modules"];
@@ -60,8 +52,6 @@ Ia3Config Ia3Config::from_json(const nlohmann::json& j, const std::string& sourc
       }
       c.feedforward_modules = ff;
     }
-    if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
-      c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     throw Error(source + ": bad IA3 setting (" + e.what() + ")");
   }

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
@@ -27,14 +28,12 @@ nlohmann::json LoraConfig::to_json() const {
   for (const auto& [k, v] : alpha_pattern) alphas[k] = number(v);
   j["alpha_pattern"] = alphas;
   j["arrow_config"] = nullptr;
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
+  write_common_peft_fields(j, "LORA", base_model_name_or_path, task_type, modules_to_save);
   j["bias"] = bias;
   j["corda_config"] = nullptr;
   j["ensure_weight_tying"] = false;
   j["eva_config"] = nullptr;
   j["fan_in_fan_out"] = fan_in_fan_out;
-  j["inference_mode"] = true;  // PeftModel.save_pretrained always writes true
   switch (init) {
     case LoraInit::Default: j["init_lora_weights"] = true; break;
     case LoraInit::Random: j["init_lora_weights"] = false; break;
@@ -49,15 +48,10 @@ nlohmann::json LoraConfig::to_json() const {
   j["lora_ga_config"] = nullptr;
   j["megatron_config"] = nullptr;
   j["megatron_core"] = "megatron.core";
-  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
-  j["peft_type"] = "LORA";
-  j["peft_version"] = "0.19.1";
   j["qalora_group_size"] = 16;
   j["r"] = r;
   j["rank_pattern"] = rank_pattern.empty() ? nlohmann::json::object() : nlohmann::json(rank_pattern);
-  j["revision"] = nullptr;
   j["target_parameters"] = nullptr;
-  j["task_type"] = task_type;
   j["trainable_token_indices"] = nullptr;
   j["use_bdlora"] = nullptr;
   j["use_dora"] = use_dora;
@@ -79,9 +73,7 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& sou
     if (j.contains("use_rslora")) c.use_rslora = j["use_rslora"].get<bool>();
     if (j.contains("use_dora") && !j["use_dora"].is_null()) c.use_dora = j["use_dora"].get<bool>();
     if (j.contains("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
-    if (j.contains("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
-    if (j.contains("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
-      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
+    read_common_peft_fields(j, c.base_model_name_or_path, c.task_type, c.modules_to_save);
     if (j.contains("bias") && j["bias"].is_string()) c.bias = j["bias"].get<std::string>();
     if (j.contains("init_lora_weights")) {
       const auto& w = j["init_lora_weights"];
@@ -94,8 +86,6 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& sou
       }
     }
     c.target_modules = targets_from_config(j, source);
-    if (j.contains("modules_to_save") && !j["modules_to_save"].is_null())
-      c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
     if (j.contains("rank_pattern") && j["rank_pattern"].is_object())
       for (const auto& [k, v] : j["rank_pattern"].items()) c.rank_pattern[k] = v.get<int64_t>();
     if (j.contains("alpha_pattern") && j["alpha_pattern"].is_object())

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
@@ -37,10 +38,8 @@ void LycorisConfig::read_common(const nlohmann::json& j, const std::string& sour
     if (has("rank_dropout")) rank_dropout = j["rank_dropout"].get<double>();
     if (has("module_dropout")) module_dropout = j["module_dropout"].get<double>();
     if (has("use_effective_conv2d")) use_effective_conv2d = j["use_effective_conv2d"].get<bool>();
-    if (has("task_type")) task_type = j["task_type"].get<std::string>();
-    if (has("base_model_name_or_path")) base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
+    read_common_peft_fields(j, base_model_name_or_path, task_type, modules_to_save);
     target_modules = targets_from_config(j, source);
-    if (has("modules_to_save")) modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
     if (has("rank_pattern"))
       for (const auto& [k, v] : j["rank_pattern"].items()) rank_pattern[k] = v.get<int64_t>();
     if (has("alpha_pattern"))
@@ -61,18 +60,11 @@ nlohmann::json LycorisConfig::common_json() const {
   nlohmann::json alphas = nlohmann::json::object();
   for (const auto& [k, v] : alpha_pattern) alphas[k] = alpha_number(v);
   j["alpha_pattern"] = alphas;
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
-  j["inference_mode"] = true;  // PeftModel.save_pretrained always writes true
+  write_common_peft_fields(j, peft_type(), base_model_name_or_path, task_type, modules_to_save);
   j["module_dropout"] = module_dropout;
-  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
-  j["peft_type"] = peft_type();
-  j["peft_version"] = "0.19.1";
   j["r"] = r;
   j["rank_dropout"] = rank_dropout;
   j["rank_pattern"] = rank_pattern.empty() ? nlohmann::json::object() : nlohmann::json(rank_pattern);
-  j["revision"] = nullptr;
-  j["task_type"] = task_type;
   j["use_effective_conv2d"] = use_effective_conv2d;
   targets_to_config(target_modules, j);
   return j;

@@ -1,6 +1,7 @@
 #include "axl/peft/oft_config.h"
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
@@ -11,25 +12,18 @@ nlohmann::json OftConfig::to_json() const {
     return j;
   }
   nlohmann::json j;
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
+  write_common_peft_fields(j, "OFT", base_model_name_or_path, task_type, modules_to_save);
   j["bias"] = "none";
   j["block_share"] = block_share;
   j["coft"] = coft;
   j["eps"] = eps;
   j["fan_in_fan_out"] = fan_in_fan_out;
-  j["inference_mode"] = true;
   j["init_weights"] = init_weights;
   j["module_dropout"] = module_dropout;
-  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
   j["num_cayley_neumann_terms"] = num_cayley_neumann_terms;
   j["oft_block_size"] = oft_block_size;
-  j["peft_type"] = "OFT";
-  j["peft_version"] = "0.19.1";
   j["r"] = r;
-  j["revision"] = nullptr;
   targets_to_config(target_modules, j);
-  j["task_type"] = task_type;
   j["use_cayley_neumann"] = use_cayley_neumann;
   return j;
 }
@@ -58,10 +52,7 @@ OftConfig OftConfig::from_json(const nlohmann::json& j, const std::string& sourc
     if (has("num_cayley_neumann_terms")) c.num_cayley_neumann_terms = j["num_cayley_neumann_terms"].get<int64_t>();
     if (has("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
     if (has("init_weights")) c.init_weights = j["init_weights"].get<bool>();
-    if (has("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
-    if (has("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
-      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
-    if (has("modules_to_save")) c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
+    read_common_peft_fields(j, c.base_model_name_or_path, c.task_type, c.modules_to_save);
     c.target_modules = targets_from_config(j, source);
     if (has("bias") && j["bias"].get<std::string>() != "none")
       throw Error(source + ": OFT bias \"" + j["bias"].get<std::string>() + "\" is not supported (only \"none\")");

@@ -1,6 +1,7 @@
 #include "axl/peft/prompt_learning.h"
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
@@ -44,18 +45,11 @@ void PromptLearningConfig::read_common(const nlohmann::json& j, const std::strin
 }
 
 void PromptLearningConfig::write_common(nlohmann::json& j) const {
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
-  j["inference_mode"] = true;  // PeftModel.save_pretrained always writes true
-  j["modules_to_save"] = nullptr;
+  write_common_peft_fields(j, peft_type(), base_model_name_or_path, task_type, std::vector<std::string>{});
   j["num_attention_heads"] = json_or_null(num_attention_heads);
   j["num_layers"] = json_or_null(num_layers);
   j["num_transformer_submodules"] = num_transformer_submodules;
   j["num_virtual_tokens"] = num_virtual_tokens;
-  j["peft_type"] = peft_type();
-  j["peft_version"] = "0.19.1";
-  j["revision"] = nullptr;
-  j["task_type"] = task_type;
   j["token_dim"] = json_or_null(token_dim);
 }
 

@@ -1,28 +1,22 @@
 #include "axl/peft/vera_config.h"
 
 #include "axl/core/error.h"
+#include "axl/peft/peft_config_common.h"
 
 namespace axl::peft {
 
 nlohmann::json VeraConfig::to_json() const {
   nlohmann::json j;
-  j["auto_mapping"] = nullptr;
-  j["base_model_name_or_path"] = base_model_name_or_path;
+  write_common_peft_fields(j, "VERA", base_model_name_or_path, task_type, modules_to_save);
   j["bias"] = "none";
   j["d_initial"] = d_initial;
   j["fan_in_fan_out"] = fan_in_fan_out;
-  j["inference_mode"] = true;
   j["init_weights"] = init_weights;
-  j["modules_to_save"] = modules_to_save.empty() ? nlohmann::json(nullptr) : nlohmann::json(modules_to_save);
-  j["peft_type"] = "VERA";
-  j["peft_version"] = "0.19.1";
   j["projection_prng_key"] = projection_prng_key;
   j["r"] = r;
-  j["revision"] = nullptr;
   j["save_projection"] = save_projection;
   targets_to_config(target_modules, j);
   j.erase("exclude_modules");  // not a VeRA field
-  j["task_type"] = task_type;
   j["vera_dropout"] = vera_dropout;
   return j;
 }
@@ -39,10 +33,7 @@ VeraConfig VeraConfig::from_json(const nlohmann::json& j, const std::string& sou
     if (has("d_initial")) c.d_initial = j["d_initial"].get<double>();
     if (has("fan_in_fan_out")) c.fan_in_fan_out = j["fan_in_fan_out"].get<bool>();
     if (has("init_weights")) c.init_weights = j["init_weights"].get<bool>();
-    if (has("task_type") && j["task_type"].is_string()) c.task_type = j["task_type"].get<std::string>();
-    if (has("base_model_name_or_path") && j["base_model_name_or_path"].is_string())
-      c.base_model_name_or_path = j["base_model_name_or_path"].get<std::string>();
-    if (has("modules_to_save")) c.modules_to_save = j["modules_to_save"].get<std::vector<std::string>>();
+    read_common_peft_fields(j, c.base_model_name_or_path, c.task_type, c.modules_to_save);
     if (has("exclude_modules")) throw Error(source + ": VeRA has no exclude_modules setting in PEFT");
     c.target_modules = targets_from_config(j, source);
     if (has("bias") && j["bias"].get<std::string>() != "none")
