@@ -62,11 +62,15 @@ if [ -n "$FIX" ] && [ -d "$FIX/axolotl-configs" ] && [ -d "$FIX/hf-tiny/LlamaFor
     local file=$1 family=$2 want=$3; shift 3
     check_user_error "validate-${file%.y*ml}" "$want" "$AXL" validate "$C/$file" --base-model "$FIX/hf-tiny/$family" --datasets.0.path="$D" "$@"
   }
-  check_validate_stops examples__gemma3__gemma-3-1b-qlora.yml GemmaForCausalLM '`load_in_4bit: true` is not supported'
-  check_validate_stops examples__llama-3__instruct-dpo-lora-8b.yml LlamaForCausalLM '`load_in_8bit: true` is not supported'
-  check_validate_stops examples__llama-3__lora-1b.yml LlamaForCausalLM '`optimizer: adamw_8bit` is not supported'
-  check_validate_stops examples__llama-3__qlora-1b.yml LlamaForCausalLM '`load_in_4bit: true` is not supported'
-  check_validate_stops examples__mistral__config.yml MistralForCausalLM '`optimizer: adamw_bnb_8bit` is not supported'
+  check_validate_stops examples__gemma3__gemma-3-1b-qlora.yml GemmaForCausalLM '`unfrozen_parameters: '
+  check_validate_stops examples__llama-3__instruct-dpo-lora-8b.yml LlamaForCausalLM '`rl: dpo` is not supported'
+  check_validates() {  # config file, hf-tiny family: validates as it is (exit 0)
+    if "$AXL" validate "$C/$1" --base-model "$FIX/hf-tiny/$2" --datasets.0.path="$D" >/dev/null 2>"$TMP/validates.err"; then
+      pass "validate-${1%.y*ml}"; else fail "validate-${1%.y*ml}" "$(head -c 300 "$TMP/validates.err")"; fi
+  }
+  check_validates examples__llama-3__lora-1b.yml LlamaForCausalLM  # optimizer: adamw_8bit
+  check_validates examples__llama-3__qlora-1b.yml LlamaForCausalLM  # QLoRA: load_in_4bit + adapter qlora
+  check_validates examples__mistral__config.yml MistralForCausalLM  # optimizer: adamw_bnb_8bit
   check_validate_stops examples__phi__phi3-ft.yml Phi3ForCausalLM '`eval_table_size: 2` is not supported'
   check_validate_stops examples__qwen2__dpo.yaml Qwen2ForCausalLM '`rl: dpo` is not supported'
   check_validate_stops examples__streaming__pretrain.yaml LlamaForCausalLM '`pretraining_dataset: '
@@ -74,21 +78,32 @@ if [ -n "$FIX" ] && [ -d "$FIX/axolotl-configs" ] && [ -d "$FIX/hf-tiny/LlamaFor
   out=$("$AXL" validate "$C/examples__llama-3__lora-1b.yml" --base-model "$FIX/hf-tiny/LlamaForCausalLM" \
         --datasets.0.path="$D" --optimizer adamw_torch --micro-batch-size 4 2>"$TMP/validate.err"); rc=$?
   if [ $rc -eq 0 ] && [[ "$out" == *"trainable: 32,768"* ]] && [[ "$out" == *"= 8 samples per optimizer step"* ]] \
-     && [[ "$out" == *"attention: sdpa"* ]] && grep -q "sample_packing: true trains unpacked" "$TMP/validate.err"; then
+     && [[ "$out" == *"attention: sdpa"* ]] && [[ "$out" == *"sequence: sequence_len 2048, packed"* ]]; then
     pass validate-lora-1b-plan
   else
     fail validate-lora-1b-plan "rc=$rc out=${out:0:200} err=$(head -c 300 "$TMP/validate.err")"
   fi
   # --data tokenizes the datasets (alpaca, llama3 tokenizer): 1000 rows, val_set_size 0.1, batch
-  # 2x2 -> 900/4 = 225 steps, warmup 0.1 -> 23.
+  # 2x2 -> 900/4 = 225 steps, warmup 0.1 -> 23 (unpacked).
   out=$("$AXL" validate "$C/examples__llama-3__lora-1b.yml" --base-model "$FIX/hf-tiny/LlamaForCausalLM" \
         --tokenizer-config "$FIX/tokenizers/llama3" --datasets.0.path="$D" --datasets.0.type=alpaca \
-        --optimizer adamw_torch --data 2>/dev/null); rc=$?
+        --optimizer adamw_torch --data --no-sample-packing 2>/dev/null); rc=$?
   if [ $rc -eq 0 ] && [[ "$out" == *"data: 900 train / 100 eval samples, 104350 tokens (57757 trained)"* ]] \
      && [[ "$out" == *"steps: 225 total, warmup 23"* ]]; then
     pass validate-data-counts
   else
     fail validate-data-counts "rc=$rc ${out: -300}"
+  fi
+  # The example packs (sample_packing: true): 900 samples into 24 rows of 2 x 2048 tokens,
+  # 24 / 2 = 12 steps, warmup ceil(0.1 x 12) = 2.
+  out=$("$AXL" validate "$C/examples__llama-3__lora-1b.yml" --base-model "$FIX/hf-tiny/LlamaForCausalLM" \
+        --tokenizer-config "$FIX/tokenizers/llama3" --datasets.0.path="$D" --datasets.0.type=alpaca \
+        --optimizer adamw_torch --data 2>/dev/null); rc=$?
+  if [ $rc -eq 0 ] && [[ "$out" == *"packing: 24 rows of 4096 tokens per epoch, efficiency 0.9618"* ]] \
+     && [[ "$out" == *"steps: 12 total, warmup 2"* ]]; then
+    pass validate-data-packed-steps
+  else
+    fail validate-data-packed-steps "rc=$rc ${out: -300}"
   fi
   # Errors name file:line:column; an unknown key warns (exit 0) unless strict.
   printf 'base_model: %s\nlearning_rate: 1e-4\ndatasets:\n  - path: d.jsonl\n    type: alpaca\nmicro_batch_size: two\n' \
@@ -145,7 +160,17 @@ if [ -n "$FIX" ] && [ -d "$TMP/stories" ] && [ -f "$FIX/datasets/alpaca/stanford
   else
     fail train-example "rc=$rc $(tail -c 300 "$TMP/train.err")"
   fi
-  check_user_error train-unsupported-key '`load_in_4bit: true` is not supported' "$AXL" train "$EX" --base-model "$TMP/stories" --load-in-4bit
+  check_user_error train-unsupported-key '`relora: true` is not supported' "$AXL" train "$EX" --base-model "$TMP/stories" --relora
+  # Packed: rows of 4 x 256 tokens, the packing line, and a falling eval loss.
+  "$AXL" train "$EX" --base-model "$TMP/stories" --datasets.0.path="$FIX/datasets/alpaca/stanford_alpaca_data_1k.json" \
+    --sample-packing --max-steps 8 --eval-steps 8 --output-dir "$TMP/train-packed" --threads 1 2>"$TMP/train-packed.err"; rc=$?
+  if [ $rc -eq 0 ] && grep -q "^sample packing: 80 rows of 1024 tokens per epoch, efficiency 0\.9" "$TMP/train-packed.err" \
+     && grep -q "^done: 8/8 steps" "$TMP/train-packed.err" \
+     && python3 -c "import re,sys; a,b=map(float,re.search(r'eval_loss ([0-9.]+) -> ([0-9.]+)',open('$TMP/train-packed.err').read()).groups()); sys.exit(not b<a)"; then
+    pass train-packed
+  else
+    fail train-packed "rc=$rc $(tail -c 300 "$TMP/train-packed.err")"
+  fi
 else
   skip train-example
 fi
@@ -219,8 +244,33 @@ sys.exit(not(s['global_step']==14 and [e['step'] for e in h if 'loss' in e]==[2,
   else
     fail train-saves-chat-template "rc=$rc $out $(tail -c 200 "$R/chat.err")"
   fi
+  # The prepared-dataset cache: preprocess writes it (last_run_prepared without
+  # dataset_prepared_path, relative to the working folder as in Axolotl) and train reuses it;
+  # two preprocess runs at once leave one valid cache; a damaged one is rebuilt with a warning.
+  P="$R/prepared"; mkdir -p "$P"
+  AXLP=$(cd "$(dirname "$AXL")" && pwd)/$(basename "$AXL")  # the runs below work inside $P
+  write_cfg "$P/p.yml" "$P/out" $'adapter: lora\nlora_r: 4\nlora_alpha: 8\nlora_target_linear: true\nlearning_rate: 0.01'
+  (cd "$P" && "$AXLP" preprocess p.yml >"$P/pre1.out" 2>"$P/pre1.err" & cd "$P" && "$AXLP" preprocess p.yml >"$P/pre2.out" 2>"$P/pre2.err"; wait)
+  key=$(ls "$P/last_run_prepared" 2>/dev/null)
+  (cd "$P" && "$AXLP" train p.yml --threads 1 --max-steps 2 >/dev/null 2>"$P/train.err"); rc=$?
+  if [ $rc -eq 0 ] && [ "$(echo $key | wc -w)" = 1 ] && grep -q "dataset_prepared_path is not set" "$P/pre1.err" \
+     && grep -q "^dataset cache: \(wrote\|reusing\) last_run_prepared/$key" "$P/pre1.out" \
+     && grep -q "^dataset cache: reusing last_run_prepared/$key" "$P/train.err"; then
+    pass preprocess-then-train-reuses-cache
+  else
+    fail preprocess-then-train-reuses-cache "rc=$rc key=$key $(cat "$P/pre1.out" "$P/pre1.err" "$P/train.err" | tail -c 400)"
+  fi
+  [ -n "$key" ] && truncate -s 100 "$P/last_run_prepared/$key/train.bin"
+  out=$(cd "$P" && "$AXLP" preprocess p.yml 2>&1); again=$(cd "$P" && "$AXLP" preprocess p.yml 2>&1)
+  if echo "$out" | grep -q "axolotl: warning: dataset cache is damaged, rebuilding it: .*truncated" \
+     && echo "$out" | grep -q "^dataset cache: wrote" && echo "$again" | grep -q "^dataset cache: reusing"; then
+    pass preprocess-rebuilds-damaged-cache
+  else
+    fail preprocess-rebuilds-damaged-cache "$(echo "$out" | tail -c 300)"
+  fi
 else
   skip train-sigkill-resume-lora; skip train-sigkill-resume-full; skip train-checkpoint-layout; skip train-saves-chat-template
+  skip preprocess-then-train-reuses-cache; skip preprocess-rebuilds-damaged-cache
 fi
 
 # inference and sharded merge-lora (stories260K): `inference CONFIG` formats the prompt as the
@@ -395,6 +445,23 @@ else
            merge-config-form merge-sharded-index merge-sharded-loads inference-adapter-equals-merged \
            merge-replaces-folder merge-sharded-transformers multi-adapter-active-equals-merged \
            multi-adapter-cat-1-1-equals-active multi-adapter-weighted-merge multi-adapter-generate; do skip $t; done
+fi
+
+# quantize: hf-tiny Llama to a bitsandbytes-format folder (NF4 + double quantisation by
+# default, int8 with --bits 8) that our loader reads back; bad inputs are one-line errors.
+if [ -n "$FIX" ] && [ -d "$FIX/hf-tiny/LlamaForCausalLM" ]; then
+  Q="$FIX/hf-tiny/LlamaForCausalLM"
+  if "$AXL" quantize --model "$Q" --out "$TMP/q4" 2>"$TMP/q4.err" && grep -q '"quant_method": "bitsandbytes"' "$TMP/q4/config.json" \
+     && grep -q "quantized 14 linear layers to nf4+double-quant" "$TMP/q4.err"; then pass quantize-nf4; else fail quantize-nf4 "$(cat "$TMP/q4.err")"; fi
+  if "$AXL" quantize --model "$Q" --out "$TMP/q8" --bits 8 2>"$TMP/q8.err" && grep -q '"load_in_8bit": true' "$TMP/q8/config.json"; then
+    pass quantize-int8; else fail quantize-int8 "$(cat "$TMP/q8.err")"; fi
+  "$AXL" forward --model "$TMP/q4" --input "$Q/reference.safetensors" --out "$TMP/q4-fwd.safetensors" >/dev/null 2>"$TMP/q4f.err" \
+    && pass quantize-forward-loads || fail quantize-forward-loads "$(cat "$TMP/q4f.err")"
+  check_user_error quantize-bad-blocksize "blocksize 48" "$AXL" quantize --model "$Q" --out "$TMP/qx" --blocksize 48
+  check_user_error quantize-already "already bitsandbytes-quantized" "$AXL" quantize --model "$TMP/q4" --out "$TMP/qy"
+  check_user_error quantize-needs-out "both --model and --out" "$AXL" quantize --model "$Q"
+else
+  for t in quantize-nf4 quantize-int8 quantize-forward-loads quantize-bad-blocksize quantize-already quantize-needs-out; do skip $t; done
 fi
 
 echo "cli: $fails failed, $skipped skipped"

@@ -78,13 +78,14 @@ TEST(ConfigLoad, UnknownKeyWarnsAndStrictMakesItAnError) {
 
 TEST(ConfigLoad, UnimplementedKeysStopOnlyWhenTruthy) {
   EXPECT_EQ(load_error(base_yaml() + "load_in_4bit: false\nrl:\ndeepspeed: ''\n"), "");
-  std::string e = load_error(base_yaml() + "load_in_4bit: true\nadapter: qlora\nrl: dpo\n");
-  EXPECT_THAT(e, HasSubstr("cfg.yml:6:1: `load_in_4bit: true` is not supported by axolotl-cpp: QLoRA"));
+  std::string e = load_error(base_yaml() + "relora: true\nadapter: llama-adapter\nrl: dpo\n");
+  EXPECT_THAT(e, HasSubstr("cfg.yml:6:1: `relora: true` is not supported by axolotl-cpp: ReLoRA"));
   EXPECT_THAT(e, HasSubstr("(also unsupported: adapter rl)"));
   EXPECT_EQ(e.find('\n'), std::string::npos);
   EXPECT_THAT(load_error(base_yaml() + "deepspeed: zero3.json\n"), HasSubstr("`deepspeed: zero3.json` is not supported"));
-  EXPECT_THAT(load_error(base_yaml() + "optimizer: paged_adamw_8bit\n"),
-              HasSubstr("`optimizer: paged_adamw_8bit` is not supported by axolotl-cpp"));
+  EXPECT_THAT(load_error(base_yaml() + "optimizer: paged_ademamix_8bit\n"),
+              HasSubstr("`optimizer: paged_ademamix_8bit` is not supported by axolotl-cpp"));
+  EXPECT_EQ(load_error(base_yaml() + "optimizer: paged_adamw_8bit\n"), "");
   EXPECT_THAT(load_error(base_yaml() + "lr_scheduler: one_cycle\n"), HasSubstr("`lr_scheduler: one_cycle` is not supported"));
   EXPECT_THAT(load_error(base_yaml() + "    shards: 4\n"), HasSubstr("`datasets.0.shards: 4` is not supported"));
   EXPECT_THAT(load_error(base_yaml() + "model_type: AutoModelForSequenceClassification\n"),
@@ -156,9 +157,13 @@ TEST(ConfigLoad, PrecisionAttentionAndPacking) {
   EXPECT_TRUE(cpu.config.pad_to_sequence_len);  // packing implies it (Axolotl)
   EXPECT_EQ(cpu.config.attn_requested, "flash_attention_2");
   EXPECT_EQ(cpu.config.attention_path, "sdpa");
-  ASSERT_EQ(cpu.warnings.size(), 2u);
+  EXPECT_TRUE(cpu.config.sample_packing);
+  EXPECT_TRUE(cpu.config.eval_sample_packing);  // follows sample_packing (Axolotl)
+  ASSERT_EQ(cpu.warnings.size(), 1u);  // packing is implemented: no warning about it
   EXPECT_THAT(cpu.warnings[0], HasSubstr("bf16: auto resolves to false on cpu"));
-  EXPECT_THAT(cpu.warnings[1], HasSubstr("sample_packing: true trains unpacked"));
+  // Virtual tokens cannot be packed: a clear error at load time.
+  EXPECT_THAT(load_error(base_yaml() + "sample_packing: true\nadapter: prefix_tuning\n"),
+              HasSubstr("prefix_tuning cannot train on packed rows"));
 
   axl::config::LoadOptions o;
   o.resolve_models = false;

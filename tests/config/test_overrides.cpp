@@ -59,8 +59,8 @@ TEST(ConfigOverrides, ListEntries) {
 TEST(ConfigOverrides, ErrorsNameTheOverride) {
   EXPECT_THAT(load_error(base_yaml(), {"--micro-batch-size", "lots"}),
               HasSubstr("command line (--micro-batch-size lots): micro_batch_size: expected a whole number"));
-  EXPECT_THAT(load_error(base_yaml(), {"--load-in-4bit"}),
-              HasSubstr("command line (--load-in-4bit): `load_in_4bit: true` is not supported"));
+  EXPECT_THAT(load_error(base_yaml(), {"--relora"}),
+              HasSubstr("command line (--relora): `relora: true` is not supported"));
 }
 
 TEST(ConfigOverrides, UnknownKeyIsTreatedLikeOneInTheFile) {

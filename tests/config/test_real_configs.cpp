@@ -20,11 +20,11 @@ struct RealConfig {
 };
 
 const RealConfig kConfigs[] = {
-    {"examples__gemma3__gemma-3-1b-qlora.yml", "GemmaForCausalLM", "`load_in_4bit: true`"},
-    {"examples__llama-3__instruct-dpo-lora-8b.yml", "LlamaForCausalLM", "`load_in_8bit: true`"},
-    {"examples__llama-3__lora-1b.yml", "LlamaForCausalLM", "`optimizer: adamw_8bit`"},
-    {"examples__llama-3__qlora-1b.yml", "LlamaForCausalLM", "`load_in_4bit: true`"},
-    {"examples__mistral__config.yml", "MistralForCausalLM", "`optimizer: adamw_bnb_8bit`"},
+    {"examples__gemma3__gemma-3-1b-qlora.yml", "GemmaForCausalLM", "`unfrozen_parameters: "},
+    {"examples__llama-3__instruct-dpo-lora-8b.yml", "LlamaForCausalLM", "`rl: dpo`"},
+    {"examples__llama-3__lora-1b.yml", "LlamaForCausalLM", ""},  // adamw_8bit is implemented
+    {"examples__llama-3__qlora-1b.yml", "LlamaForCausalLM", ""},  // QLoRA is implemented
+    {"examples__mistral__config.yml", "MistralForCausalLM", ""},  // adamw_bnb_8bit is implemented
     {"examples__phi__phi3-ft.yml", "Phi3ForCausalLM", "`eval_table_size: 2`"},
     {"examples__qwen2__dpo.yaml", "Qwen2ForCausalLM", "`rl: dpo`"},
     {"examples__streaming__pretrain.yaml", "LlamaForCausalLM", "`pretraining_dataset: "},

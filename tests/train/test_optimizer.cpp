@@ -38,7 +38,7 @@ TEST(Optimizer, TwoGroupsAndNames) {
   EXPECT_DOUBLE_EQ(opt.groups()[0].weight_decay, 0.1);
   EXPECT_DOUBLE_EQ(opt.groups()[1].weight_decay, 0.0);
   EXPECT_EQ(axl::train::optimizer_kind_from_name("adamw_torch_fused"), OptimizerKind::AdamWFused);
-  EXPECT_THROW(axl::train::optimizer_kind_from_name("lion_8bit"), axl::Error);
+  EXPECT_THROW(axl::train::optimizer_kind_from_name("lomo"), axl::Error);
 }
 
 struct OptRun {

@@ -1,8 +1,9 @@
 // `axolotl preprocess CONFIG [--debug] [--key value ...]`: tokenizes every dataset of the config
 // exactly as Axolotl would and prints the counts (rows, samples, tokens, trainable tokens,
 // dropped/truncated). --debug prints the first samples token by token, coloured by label mask
-// (green trained, red masked), like Axolotl's --debug. No libtorch; the cache on
-// dataset_prepared_path is written by a later version.
+// (green trained, red masked), like Axolotl's --debug. No libtorch. The result is cached
+// under dataset_prepared_path (default last_run_prepared), where `train` reuses it; a matching
+// cache is reused here too unless --rebuild-cache.
 #include <chrono>
 #include <iostream>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include "axl/data/debug_print.h"
 #include "axl/data/config_tokens.h"
 #include "axl/data/prepare.h"
+#include "axl/data/prepared_cache.h"
 #include "axl/tokenizer/tokenizer.h"
 
 namespace axl::cli {
@@ -23,6 +25,7 @@ void add_preprocess_command(CLI::App& app, int& exit_code) {
     int debug_samples = 5;
     int threads = 0;
     std::string color = "auto";
+    bool rebuild_cache = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("preprocess", "Tokenize the config's datasets and print sample and token counts");
@@ -30,6 +33,7 @@ void add_preprocess_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--debug", args->debug, "print the first samples token by token, coloured by label mask");
   cmd->add_option("--debug-num-examples", args->debug_samples, "samples printed by --debug")->capture_default_str();
   cmd->add_option("--threads", args->threads, "tokenizer threads (0: all cores)")->capture_default_str();
+  cmd->add_flag("--rebuild-cache", args->rebuild_cache, "tokenize again and replace a matching dataset cache");
   cmd->add_option("--color", args->color, "auto, always or never (ANSI colours in --debug)")->capture_default_str();
   cmd->footer("Any config key can follow as an override: --sequence-len 1024, --datasets.0.path=data.jsonl.");
   cmd->allow_extras();
@@ -43,8 +47,17 @@ void add_preprocess_command(CLI::App& app, int& exit_code) {
 
     data::PrepareOptions popts;
     popts.threads = args->threads;
+    if (!cfg.dataset_prepared_path)
+      std::cerr << "axolotl: warning: dataset_prepared_path is not set; writing the dataset cache to "
+                << data::kDefaultPreparedPath << "\n";
+    data::CacheOptions cache;
+    cache.rebuild = args->rebuild_cache;
+    cache.log = [](const std::string& line) {
+      if (line.rfind("warning: ", 0) == 0) std::cerr << "axolotl: " << line << "\n";
+      else std::cout << line << "\n";
+    };
     const auto t0 = std::chrono::steady_clock::now();
-    data::PreparedData prepared = data::prepare_datasets(cfg, *tok, popts);
+    data::PreparedData prepared = data::prepare_datasets_cached(cfg, *tok, popts, cache);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
     size_t rows = 0, samples = 0, kept = 0, tokens = 0, trainable = 0, long_drop = 0, short_drop = 0, truncated = 0;
@@ -67,7 +80,7 @@ void add_preprocess_command(CLI::App& app, int& exit_code) {
               << " too long (> sequence_len " << cfg.sequence_len << ") and " << short_drop << " too short (< min_sample_len "
               << cfg.min_sample_len << "), truncated " << truncated << "; " << tokens << " tokens, " << trainable
               << " trainable\n";
-    std::cout << "tokenized in " << secs << " s (" << (secs > 0 ? static_cast<double>(rows) / secs : 0.0)
+    std::cout << "prepared in " << secs << " s (" << (secs > 0 ? static_cast<double>(rows) / secs : 0.0)
               << " rows/s)\n";
     if (args->debug) {
       const bool color = args->color == "always" || (args->color == "auto" && ::isatty(STDOUT_FILENO));

@@ -10,6 +10,7 @@
 #include "axl/config/plan.h"
 #include "axl/data/config_tokens.h"
 #include "axl/data/prepare.h"
+#include "axl/data/sample_packing.h"
 #include "axl/tokenizer/tokenizer.h"
 
 namespace axl::cli {
@@ -28,6 +29,12 @@ config::DataSummary count_data(const config::Config& cfg) {
     d.trainable_tokens += static_cast<int64_t>(s.trainable_tokens);
     d.dropped += static_cast<int64_t>(s.dropped_long + s.dropped_short);
     d.truncated += static_cast<int64_t>(s.truncated);
+  }
+  if (cfg.sample_packing) {
+    const data::PackingPlan plan =
+        data::plan_packing(prepared.train, static_cast<size_t>(cfg.micro_batch_size * cfg.sequence_len));
+    d.packed_rows = static_cast<int64_t>(plan.bins.size());
+    d.packing_efficiency = plan.efficiency();
   }
   return d;
 }

@@ -7,6 +7,7 @@ namespace axl::cli {
 
 void add_forward_command(CLI::App& app, int& exit_code);
 void add_merge_command(CLI::App& app, int& exit_code);
+void add_quantize_command(CLI::App& app, int& exit_code);
 void add_generate_command(CLI::App& app, int& exit_code);
 void add_convert_command(CLI::App& app, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);

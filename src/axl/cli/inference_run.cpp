@@ -16,6 +16,7 @@
 #include "axl/data/config_tokens.h"
 #include "axl/models/loader.h"
 #include "axl/models/resize_embeddings.h"
+#include "axl/quant/quantize_config.h"
 
 namespace axl::cli {
 
@@ -33,6 +34,8 @@ void run_inference(const InferenceOptions& o) {
   lo.device = parse_device(o.common.device);
   lo.dtype = parse_dtype(o.common.dtype);
   models::CausalLM model = models::load_causal_lm(cfg.model.dir, lo);
+  // load_in_4bit / load_in_8bit: the base the adapter trained on, as Axolotl's inference loads it.
+  if (const auto spec = quant::spec_for_config(cfg, lo.dtype)) quant::quantize_linear_slots(model, *spec);
   // Tokens the config adds need their embedding rows before the adapter (which may carry
   // them as modules_to_save) attaches, as in training.
   models::resize_token_embeddings(model, static_cast<int64_t>(tok->vocab_size()),

@@ -74,6 +74,11 @@ struct Config {
   bool lora_target_linear = false;
   std::vector<std::string> lora_modules_to_save;
   bool peft_use_rslora = false, peft_use_dora = false;
+  // Quantized base weights (src/axl/quant): adapter qlora + load_in_4bit, or lora + load_in_8bit.
+  bool load_in_4bit = false, load_in_8bit = false;
+  // BitsAndBytesConfig fields overriding Axolotl's QLoRA defaults (nf4, double quant, the
+  // model's dtype for compute); a JSON object, empty when absent.
+  nlohmann::json bnb_config_kwargs = nlohmann::json::object();
   // `peft:` block: PEFT config fields for the method (docs/adapters.md), overriding what the
   // lora_* keys give; a JSON object, empty when absent.
   nlohmann::json peft = nlohmann::json::object();
@@ -86,7 +91,7 @@ struct Config {
   int64_t seed = 42;
   int64_t sequence_len = 512;
   bool pad_to_sequence_len = false;
-  bool sample_packing = false;       // as asked; we train unpacked until packing lands
+  bool sample_packing = false;       // train/batcher.h: packed rows of micro_batch_size x sequence_len
   bool eval_sample_packing = false;
   std::string excess_length_strategy = "drop";  // drop, truncate, raise
   int64_t min_sample_len = 2;

@@ -155,9 +155,13 @@ void read_top_level_fields(const Origin& origin, const YAML::Node& root, Config&
   c.model_revision = r.opt_string("model_revision");
   c.trust_remote_code = r.get("trust_remote_code", false);
 
-  // Both load_in_* were stopped by the key scan when true; they only need to be booleans.
-  r.opt_bool("load_in_8bit");
-  r.opt_bool("load_in_4bit");
+  c.load_in_8bit = r.get("load_in_8bit", false);
+  c.load_in_4bit = r.get("load_in_4bit", false);
+  if (r.has("bnb_config_kwargs")) {
+    if (!root["bnb_config_kwargs"].IsMap())
+      r.fail("bnb_config_kwargs", "must be a map of BitsAndBytesConfig fields, e.g. `bnb_config_kwargs: {bnb_4bit_quant_type: fp4}`");
+    c.bnb_config_kwargs = yaml_to_json(root["bnb_config_kwargs"]);
+  }
   if (auto a = r.opt_string("adapter")) {
     static const std::vector<std::string> known = {"lora", "qlora", "dora", "ia3", "loha", "lokr", "oft", "boft",
                                                    "vera", "adalora", "prefix_tuning", "prompt_tuning"};
@@ -168,6 +172,13 @@ void read_top_level_fields(const Origin& origin, const YAML::Node& root, Config&
     }
     c.adapter = *a;
   }
+  // Axolotl's validate_qlora and model loader: qlora means 4-bit, 8-bit goes with lora.
+  if (c.load_in_4bit && c.load_in_8bit) r.fail("load_in_8bit", "cannot be combined with load_in_4bit; choose one");
+  if (c.adapter == "qlora" && !c.load_in_4bit) r.fail("adapter", "qlora needs `load_in_4bit: true`");
+  if (c.load_in_4bit && c.adapter != "qlora")
+    r.fail("load_in_4bit", "4-bit base weights train with `adapter: qlora` (set it, or remove load_in_4bit)");
+  if (c.load_in_8bit && c.adapter != "lora")
+    r.fail("load_in_8bit", "8-bit base weights train with `adapter: lora` (set it, or remove load_in_8bit)");
   if (r.has("peft")) {
     if (!root["peft"].IsMap()) r.fail("peft", "must be a map of PEFT config fields, e.g. `peft: {init_weights: true}`");
     c.peft = yaml_to_json(root["peft"]);

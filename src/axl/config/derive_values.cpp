@@ -164,10 +164,10 @@ void derive_values(const Origin& origin, const YAML::Node& root, const std::stri
   check_adapter(r, c);
   if (c.datasets.empty())
     throw Error(origin.file + ": datasets is required: add e.g. `datasets: [{path: data.jsonl, type: alpaca}]`");
-  if (c.sample_packing)
-    warnings.push_back(r.where("sample_packing") +
-                       ": sample_packing: true trains unpacked for now (packing is not implemented yet); "
-                       "results match, steps take longer");
+  // Virtual tokens go in front of a whole row, so a packed row's later samples would not get them.
+  if ((c.sample_packing || c.eval_sample_packing) && (c.adapter == "prefix_tuning" || c.adapter == "prompt_tuning"))
+    r.fail(c.sample_packing ? "sample_packing" : "eval_sample_packing",
+           c.adapter + " cannot train on packed rows; set `sample_packing: false` and `eval_sample_packing: false`");
   // chat_template: jinja needs the template; chat_template_jinja alone implies jinja.
   if (c.chat_template_jinja && !c.chat_template) c.chat_template = "jinja";
   if (c.chat_template == std::optional<std::string>("jinja") && !c.chat_template_jinja)

@@ -28,7 +28,7 @@ const std::set<std::string>& implemented_top_level() {
       "special_tokens", "tokens", "chat_template", "chat_template_jinja", "chat_template_kwargs",
       "eot_tokens", "default_system_message", "train_on_inputs", "flash_attention",
       "sdp_attention", "eager_attention", "flex_attention", "xformers_attention",
-      "sage_attention", "attn_implementation", "strict"};
+      "sage_attention", "attn_implementation", "strict", "load_in_4bit", "load_in_8bit", "bnb_config_kwargs"};
   return keys;
 }
 
@@ -99,8 +99,6 @@ const std::map<std::string, std::string>& unimplemented_notes() {
       {"fsdp", "FSDP is not implemented yet"},
       {"fsdp_config", "FSDP is not implemented yet"},
       {"gptq", "GPTQ models are not supported"},
-      {"load_in_4bit", "QLoRA (4-bit base weights) is not implemented yet"},
-      {"load_in_8bit", "8-bit base weights are not implemented yet"},
       {"pretraining_dataset", "streaming pretraining datasets are not implemented yet"},
       {"unfrozen_parameters", "partial freezing of a full fine-tune is not implemented yet"},
       {"relora", "ReLoRA is not implemented yet"},

@@ -35,10 +35,11 @@ std::string one_line(const YAML::Node& n) {
 std::string unimplemented_value(const std::string& key, const YAML::Node& n) {
   if (!n.IsScalar() || is_null(n)) return "";
   const std::string v = n.Scalar();
-  if (key == "adapter" && v == "qlora") return "QLoRA (4-bit base weights) is not implemented yet";
   if (key == "adapter" && v == "llama-adapter") return "llama-adapter is not implemented";
   if (key == "optimizer" && schema::is_optimizer(v) && !optimizer_implemented(v))
-    return "this optimizer is not implemented yet (implemented: adamw_torch, adamw_torch_fused)";
+    return "this optimizer is not implemented yet (implemented: adamw_torch, adamw_torch_fused, adamw_bnb_8bit, "
+           "adamw_8bit, paged_adamw_8bit, paged_adamw_32bit, lion_8bit, lion_32bit, paged_lion_8bit, "
+           "paged_lion_32bit, adafactor)";
   if (key == "lr_scheduler" && schema::is_lr_scheduler(v) && !lr_scheduler_implemented(v))
     return "this scheduler is not implemented yet (implemented: linear, cosine, cosine_with_min_lr, "
            "constant, constant_with_warmup)";
@@ -155,7 +156,11 @@ ModelSource resolve(const Origin& origin, const YAML::Node& root, const char* ke
 }  // namespace
 
 bool optimizer_implemented(const std::string& name) {
-  return name == "adamw_torch" || name == "adamw_torch_fused";
+  static const std::set<std::string> ok = {"adamw_torch",       "adamw_torch_fused", "adamw_bnb_8bit",
+                                           "adamw_8bit",        "paged_adamw_8bit",  "paged_adamw_32bit",
+                                           "lion_8bit",         "lion_32bit",        "paged_lion_8bit",
+                                           "paged_lion_32bit",  "adafactor"};
+  return ok.count(name) > 0;
 }
 
 bool lr_scheduler_implemented(const std::string& name) {

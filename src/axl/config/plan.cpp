@@ -270,7 +270,7 @@ std::string format_plan(const Config& c, const Plan& p) {
   os << "batch: micro_batch_size " << c.micro_batch_size << " x gradient_accumulation_steps "
      << c.gradient_accumulation_steps << " x world_size " << c.world_size << " = " << c.batch_size
      << " samples per optimizer step; eval_batch_size " << c.eval_batch_size << "\n";
-  os << "sequence: sequence_len " << c.sequence_len << ", " << (c.sample_packing ? "packing asked for, training unpacked" : "unpacked")
+  os << "sequence: sequence_len " << c.sequence_len << ", " << (c.sample_packing ? "packed (whole samples, first-fit decreasing, into rows of micro_batch_size x sequence_len tokens)" : "unpacked")
      << ", over-long samples: " << c.excess_length_strategy << "\n";
   os << "optimizer: " << c.optimizer << " lr " << num(c.learning_rate) << ", weight_decay " << num(c.weight_decay)
      << ", betas (" << num(c.adam_beta1) << ", " << num(c.adam_beta2) << "), eps " << num(c.adam_epsilon)
@@ -291,10 +291,15 @@ std::string format_plan(const Config& c, const Plan& p) {
      << (c.test_datasets.empty() ? "" : std::to_string(c.test_datasets.size()) + " test dataset(s), ")
      << steps(c.eval_steps) << "\n";
   if (p.data) {
-    const Schedule s = derive_schedule(c, p.data->train_samples);
+    // Packed, a micro-batch is one row: derive_schedule's samples / micro_batch_size is rows.
+    const bool packed = c.sample_packing && p.data->packed_rows > 0;
+    const Schedule s = derive_schedule(c, packed ? p.data->packed_rows * c.micro_batch_size : p.data->train_samples);
     os << "data: " << p.data->train_samples << " train / " << p.data->eval_samples << " eval samples, "
        << p.data->tokens << " tokens (" << p.data->trainable_tokens << " trained), " << p.data->dropped
        << " dropped, " << p.data->truncated << " truncated\n";
+    if (packed)
+      os << "packing: " << p.data->packed_rows << " rows of " << c.micro_batch_size * c.sequence_len
+         << " tokens per epoch, efficiency " << num(std::round(p.data->packing_efficiency * 10000) / 10000) << "\n";
     os << "steps: " << s.total_steps << " total, warmup " << s.warmup_steps << ", logging every "
        << s.logging_steps << "\n";
   } else {

@@ -17,6 +17,10 @@ struct DataSummary {
   int64_t train_samples = 0, eval_samples = 0;
   int64_t tokens = 0, trainable_tokens = 0;
   int64_t dropped = 0, truncated = 0;
+  // sample_packing: packed rows per epoch and their fill (data/sample_packing.h); the steps
+  // then count rows, not samples.
+  int64_t packed_rows = 0;
+  double packing_efficiency = 0.0;
 };
 
 // Steps as Axolotl's trainer derives them once the number of samples is known.

@@ -164,7 +164,7 @@ std::pair<size_t, size_t> split_range(const std::string& split, size_t n) {
   }
 }
 
-std::vector<Row> read_dataset_rows(const config::DatasetConfig& ds) {
+std::vector<std::string> dataset_file_list(const config::DatasetConfig& ds) {
   const std::string where = ds.where.empty() ? ds.path : ds.where;
   std::string ds_type = ds.ds_type.value_or("");
   std::vector<std::string> files;
@@ -185,9 +185,16 @@ std::vector<Row> read_dataset_rows(const config::DatasetConfig& ds) {
   } else {
     throw Error(where + ": dataset path '" + ds.path + "' is not a local file or folder (hub datasets are not supported)");
   }
-  std::vector<Row> rows;
-  for (const auto& f : files) {
+  for (const auto& f : files)
     if (!fs::is_regular_file(f)) throw Error(where + ": data file '" + f + "' does not exist");
+  return files;
+}
+
+std::vector<Row> read_dataset_rows(const config::DatasetConfig& ds) {
+  const std::string where = ds.where.empty() ? ds.path : ds.where;
+  const std::string ds_type = ds.ds_type.value_or("");
+  std::vector<Row> rows;
+  for (const auto& f : dataset_file_list(ds)) {
     std::vector<Row> part = read_rows_from_file(f, ds_type);
     rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }

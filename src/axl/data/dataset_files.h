@@ -22,6 +22,10 @@ struct Row {
 // Malformed JSON throws axl::Error naming file:line.
 std::vector<Row> read_rows_from_file(const std::string& path, const std::string& ds_type = "");
 
+// The files a `datasets:` entry reads, in reading order (path, a folder's files sorted, or
+// data_files). Throws axl::Error naming the entry when one is missing.
+std::vector<std::string> dataset_file_list(const config::DatasetConfig& ds);
+
 // Rows of a `datasets:` entry: path (file or folder), data_files, ds_type and split.
 std::vector<Row> read_dataset_rows(const config::DatasetConfig& ds);
 

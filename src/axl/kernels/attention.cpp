@@ -2,6 +2,10 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+
+#include "axl/core/error.h"
+#include "axl/kernels/packed_attention.h"
 
 namespace axl::kernels {
 
@@ -48,6 +52,13 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   const int64_t batch = q.size(0), heads = q.size(1), tq = q.size(2), d = q.size(3);
   const int64_t tk = k.size(2);
   const int64_t n_rep = heads / k.size(1);
+  if (spec.cu_seqlens.defined() && batch != 1)
+    throw Error("packed attention (cu_seqlens) takes a batch of one packed row, got a batch of " +
+                std::to_string(batch));
+  // Packed rows on CPU: a causal attention per sample is faster than one block-diagonal mask
+  // over the row (bench/packed_training.cpp measures it); eager keeps the mask as the reference.
+  if (spec.impl != AttentionImpl::Eager && q.device().is_cpu() && can_attend_per_segment(spec, batch, tq, tk))
+    return attention_per_segment(q, k, v, spec);
   const double scale = spec.scale > 0 ? spec.scale : 1.0 / std::sqrt(static_cast<double>(d));
   at::Tensor kx = repeat_kv(k, n_rep), vx = repeat_kv(v, n_rep);
 

@@ -19,8 +19,9 @@ struct AttentionSpec {
   int64_t q_offset = 0;      // absolute position of query 0 (keys start at 0); for KV caches
   // [B, Tk] with 1 for real keys and 0 for padding; undefined = all keys real.
   at::Tensor key_padding_mask;
-  // Packed rows: cumulative sequence starts [S+1] (int) within a row of a batch of one;
-  // attention never crosses a boundary. Undefined = one sequence per row.
+  // Packed rows (sample packing): int32 [S+1] cumulative sample lengths 0, .., T of the one
+  // row of a batch of one (flash-attn's varlen layout); attention never crosses a boundary.
+  // Undefined = one sequence per row.
   at::Tensor cu_seqlens;
   AttentionImpl impl = AttentionImpl::Auto;
 };

@@ -103,7 +103,18 @@ CausalLM build_causal_lm(const ModelConfig& cfg, const TensorSource& source, con
   return m;
 }
 
+static QuantizedCheckpointLoader& quantized_checkpoint_loader() {
+  static QuantizedCheckpointLoader loader;
+  return loader;
+}
+
+void set_quantized_checkpoint_loader(QuantizedCheckpointLoader loader) {
+  quantized_checkpoint_loader() = std::move(loader);
+}
+
 CausalLM load_causal_lm(const std::string& model_dir, const LoadOptions& opts) {
+  if (const auto& quantized = quantized_checkpoint_loader())
+    if (std::optional<CausalLM> m = quantized(model_dir, opts)) return std::move(*m);
   ModelConfig cfg = load_model_config(model_dir);
   Checkpoint ckpt = Checkpoint::open(model_dir);
   const WeightNames& names = weight_names_for(cfg);

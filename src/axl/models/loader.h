@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "axl/models/causal_lm.h"
@@ -19,6 +20,12 @@ struct LoadOptions {
 };
 
 CausalLM load_causal_lm(const std::string& model_dir, const LoadOptions& opts = {});
+
+// Checkpoints quantized by bitsandbytes (quantization_config in config.json) are loaded by
+// quant/, which this module may not include: it registers a loader here that load_causal_lm
+// asks first; the loader returns nothing for a checkpoint it does not take.
+using QuantizedCheckpointLoader = std::function<std::optional<CausalLM>(const std::string& dir, const LoadOptions&)>;
+void set_quantized_checkpoint_loader(QuantizedCheckpointLoader loader);
 
 // Random N(0, std) weights (norm weights at their neutral value), seeded; on `meta` only
 // shapes are made.

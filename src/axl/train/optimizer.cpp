@@ -8,6 +8,9 @@
 #include "axl/core/error.h"
 #include "axl/core/json_file.h"
 #include "axl/core/tensor_io.h"
+#include "axl/train/optim_8bit_state.h"
+#include "axl/train/optim_adafactor.h"
+#include "axl/train/optim_bnb.h"
 
 namespace axl::train {
 
@@ -16,8 +19,18 @@ OptimizerKind optimizer_kind_from_name(const std::string& name) {
   if (name == "adamw_torch" || name == "adamw_hf") return OptimizerKind::AdamW;
   if (name == "adam") return OptimizerKind::Adam;
   if (name == "sgd") return OptimizerKind::SGD;
+  if (name == "adamw_bnb_8bit" || name == "adamw_8bit") return OptimizerKind::AdamW8bit;
+  if (name == "paged_adamw_8bit") return OptimizerKind::PagedAdamW8bit;
+  if (name == "paged_adamw_32bit") return OptimizerKind::PagedAdamW32bit;
+  if (name == "lion_8bit") return OptimizerKind::Lion8bit;
+  if (name == "lion_32bit") return OptimizerKind::Lion32bit;
+  if (name == "paged_lion_8bit") return OptimizerKind::PagedLion8bit;
+  if (name == "paged_lion_32bit") return OptimizerKind::PagedLion32bit;
+  if (name == "adafactor") return OptimizerKind::Adafactor;
   throw axl::Error("optimizer '" + name +
-                   "' is not supported yet (use adamw_torch_fused, adamw_torch, adam or sgd)");
+                   "' is not supported yet (use adamw_torch_fused, adamw_torch, adam, sgd, adamw_bnb_8bit, "
+                   "adamw_8bit, paged_adamw_8bit, paged_adamw_32bit, lion_8bit, lion_32bit, paged_lion_8bit, "
+                   "paged_lion_32bit or adafactor)");
 }
 
 std::string optimizer_kind_name(OptimizerKind kind) {
@@ -26,8 +39,46 @@ std::string optimizer_kind_name(OptimizerKind kind) {
     case OptimizerKind::AdamW: return "adamw_torch";
     case OptimizerKind::Adam: return "adam";
     case OptimizerKind::SGD: return "sgd";
+    case OptimizerKind::AdamW8bit: return "adamw_bnb_8bit";
+    case OptimizerKind::PagedAdamW8bit: return "paged_adamw_8bit";
+    case OptimizerKind::PagedAdamW32bit: return "paged_adamw_32bit";
+    case OptimizerKind::Lion8bit: return "lion_8bit";
+    case OptimizerKind::Lion32bit: return "lion_32bit";
+    case OptimizerKind::PagedLion8bit: return "paged_lion_8bit";
+    case OptimizerKind::PagedLion32bit: return "paged_lion_32bit";
+    case OptimizerKind::Adafactor: return "adafactor";
   }
   return "?";
+}
+
+namespace {
+
+bool is_bnb_adam(OptimizerKind k) {
+  return k == OptimizerKind::AdamW8bit || k == OptimizerKind::PagedAdamW8bit || k == OptimizerKind::PagedAdamW32bit;
+}
+bool is_bnb_lion(OptimizerKind k) {
+  return k == OptimizerKind::Lion8bit || k == OptimizerKind::Lion32bit || k == OptimizerKind::PagedLion8bit ||
+         k == OptimizerKind::PagedLion32bit;
+}
+bool is_8bit(OptimizerKind k) {
+  return k == OptimizerKind::AdamW8bit || k == OptimizerKind::PagedAdamW8bit || k == OptimizerKind::Lion8bit ||
+         k == OptimizerKind::PagedLion8bit;
+}
+bool is_paged(OptimizerKind k) {
+  return k == OptimizerKind::PagedAdamW8bit || k == OptimizerKind::PagedAdamW32bit ||
+         k == OptimizerKind::PagedLion8bit || k == OptimizerKind::PagedLion32bit;
+}
+// bitsandbytes and transformers' Adafactor keep float32 states whatever the parameter dtype.
+bool has_fp32_states(OptimizerKind k) { return is_bnb_adam(k) || is_bnb_lion(k) || k == OptimizerKind::Adafactor; }
+
+}  // namespace
+
+int64_t state_bytes(const ParamState& s) {
+  int64_t n = 0;
+  for (const at::Tensor* t : {&s.exp_avg, &s.exp_avg_sq, &s.momentum_buffer, &s.exp_avg_codes, &s.exp_avg_absmax,
+                              &s.exp_avg_sq_codes, &s.exp_avg_sq_absmax, &s.exp_avg_sq_row, &s.exp_avg_sq_col})
+    if (t->defined()) n += static_cast<int64_t>(t->nbytes());
+  return n;
 }
 
 OptimizerOptions optimizer_options_from(const config::Config& cfg) {
@@ -95,6 +146,25 @@ void Optimizer::step() {
         case OptimizerKind::AdamW: step_adam_single(g, p, s, true); break;
         case OptimizerKind::Adam: step_adam_single(g, p, s, false); break;
         case OptimizerKind::SGD: step_sgd(g, p, s); break;
+        case OptimizerKind::AdamW8bit:
+        case OptimizerKind::PagedAdamW8bit:
+        case OptimizerKind::PagedAdamW32bit:
+        case OptimizerKind::Lion8bit:
+        case OptimizerKind::Lion32bit:
+        case OptimizerKind::PagedLion8bit:
+        case OptimizerKind::PagedLion32bit: {
+          const BnbHyper h{g.lr, g.beta1, options_.beta2, options_.eps, g.weight_decay};
+          bnb_step(is_bnb_adam(options_.kind) ? BnbAlgorithm::Adam : BnbAlgorithm::Lion, is_8bit(options_.kind),
+                   is_paged(options_.kind), h, p.name, p.tensor, s);
+          break;
+        }
+        case OptimizerKind::Adafactor: {
+          AdafactorHyper h;
+          h.lr = g.lr;
+          h.weight_decay = g.weight_decay;
+          adafactor_step(h, p.tensor, s);
+          break;
+        }
       }
     }
     if (!fused.empty()) step_adamw_fused(g, fused);
@@ -184,6 +254,12 @@ void Optimizer::save(const std::string& prefix) const {
     if (s.exp_avg.defined()) tensors[name + ".exp_avg"] = s.exp_avg;
     if (s.exp_avg_sq.defined()) tensors[name + ".exp_avg_sq"] = s.exp_avg_sq;
     if (s.momentum_buffer.defined()) tensors[name + ".momentum_buffer"] = s.momentum_buffer;
+    if (s.exp_avg_codes.defined()) tensors[name + ".exp_avg_codes"] = s.exp_avg_codes;
+    if (s.exp_avg_absmax.defined()) tensors[name + ".exp_avg_absmax"] = s.exp_avg_absmax;
+    if (s.exp_avg_sq_codes.defined()) tensors[name + ".exp_avg_sq_codes"] = s.exp_avg_sq_codes;
+    if (s.exp_avg_sq_absmax.defined()) tensors[name + ".exp_avg_sq_absmax"] = s.exp_avg_sq_absmax;
+    if (s.exp_avg_sq_row.defined()) tensors[name + ".exp_avg_sq_row"] = s.exp_avg_sq_row;
+    if (s.exp_avg_sq_col.defined()) tensors[name + ".exp_avg_sq_col"] = s.exp_avg_sq_col;
   }
   nlohmann::json j = {{"optimizer", optimizer_kind_name(options_.kind)},
                       {"lr", lr()},
@@ -211,17 +287,39 @@ void Optimizer::load(const std::string& prefix) {
         throw axl::Error(json_path + ": no optimizer state for parameter " + p.name);
       ParamState s;
       s.step = steps.at(p.name).get<int64_t>();
-      auto take = [&](const char* what) -> at::Tensor {
+      // Paged optimizers keep their states in host memory.
+      const at::Device state_device = is_paged(options_.kind) ? at::Device(at::kCPU) : p.tensor.device();
+      const at::ScalarType moment_dtype = has_fp32_states(options_.kind) ? at::kFloat : p.tensor.scalar_type();
+      auto take_as = [&](const char* what, at::IntArrayRef shape, at::ScalarType dtype) -> at::Tensor {
         auto it = tensors.find(p.name + what);
         if (it == tensors.end()) return at::Tensor();
-        if (it->second.sizes() != p.tensor.sizes())
+        if (it->second.sizes() != shape)
           throw axl::Error(st_path + ": " + p.name + what + " has the wrong shape");
+        if (dtype == at::kByte && it->second.scalar_type() != at::kByte)
+          throw axl::Error(st_path + ": " + p.name + what + " must be uint8 codes");
         // Copies: the mapped file is read-only and the state is updated in place.
-        return it->second.to(p.tensor.device(), p.tensor.scalar_type(), false, true);
+        at::Tensor t = it->second.to(state_device, dtype, false, true);
+        return is_paged(options_.kind) && p.tensor.is_cuda() ? t.pin_memory() : t;
       };
+      auto take = [&](const char* what) { return take_as(what, p.tensor.sizes(), moment_dtype); };
       s.exp_avg = take(".exp_avg");
       s.exp_avg_sq = take(".exp_avg_sq");
       s.momentum_buffer = take(".momentum_buffer");
+      const std::vector<int64_t> blocks = {state_blocks(p.tensor.numel())};
+      s.exp_avg_codes = take_as(".exp_avg_codes", p.tensor.sizes(), at::kByte);
+      s.exp_avg_absmax = take_as(".exp_avg_absmax", blocks, at::kFloat);
+      s.exp_avg_sq_codes = take_as(".exp_avg_sq_codes", p.tensor.sizes(), at::kByte);
+      s.exp_avg_sq_absmax = take_as(".exp_avg_sq_absmax", blocks, at::kFloat);
+      if (p.tensor.dim() >= 2) {
+        const auto sz = p.tensor.sizes();
+        std::vector<int64_t> row(sz.begin(), sz.end() - 1), col(sz.begin(), sz.end() - 2);
+        col.push_back(sz.back());
+        s.exp_avg_sq_row = take_as(".exp_avg_sq_row", row, at::kFloat);
+        s.exp_avg_sq_col = take_as(".exp_avg_sq_col", col, at::kFloat);
+      }
+      if (s.exp_avg_codes.defined() != s.exp_avg_absmax.defined() ||
+          s.exp_avg_sq_codes.defined() != s.exp_avg_sq_absmax.defined())
+        throw axl::Error(st_path + ": " + p.name + ": 8-bit state needs both codes and absmax");
       state_[p.name] = s;
     }
   }

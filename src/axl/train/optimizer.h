@@ -4,8 +4,9 @@
 // over two parameter groups (decay / no decay). `adamw_torch_fused` runs torch's own fused
 // kernel (aten::_fused_adamw_, what torch.optim.AdamW(fused=True) calls), so results are
 // bit-identical to Python; `adamw_torch` / `adam` / `sgd` follow torch's single-tensor
-// algorithms op for op. State (step counts, moments) is keyed by parameter name and saved
-// for an exact resume.
+// algorithms op for op. bitsandbytes' AdamW / Lion (8-bit, 32-bit, paged; optim_bnb.h) and
+// transformers' Adafactor (optim_adafactor.h) follow their CPU numerics. State (step counts,
+// moments, 8-bit codes) is keyed by parameter name and saved for an exact resume.
 #include <ATen/ATen.h>
 
 #include <map>
@@ -17,7 +18,12 @@
 
 namespace axl::train {
 
-enum class OptimizerKind { AdamW, AdamWFused, Adam, SGD };
+enum class OptimizerKind {
+  AdamW, AdamWFused, Adam, SGD,
+  AdamW8bit, PagedAdamW8bit, PagedAdamW32bit,  // bitsandbytes AdamW
+  Lion8bit, Lion32bit, PagedLion8bit, PagedLion32bit,  // bitsandbytes Lion
+  Adafactor,  // transformers Adafactor with HF Trainer's arguments
+};
 
 struct OptimizerOptions {
   OptimizerKind kind = OptimizerKind::AdamWFused;
@@ -45,7 +51,13 @@ struct ParamState {
   int64_t step = 0;
   at::Tensor exp_avg, exp_avg_sq;  // Adam family
   at::Tensor momentum_buffer;      // SGD with momentum
+  // bitsandbytes 8-bit: blockwise codes (uint8) + per-block absmax of exp_avg / exp_avg_sq.
+  at::Tensor exp_avg_codes, exp_avg_absmax, exp_avg_sq_codes, exp_avg_sq_absmax;
+  at::Tensor exp_avg_sq_row, exp_avg_sq_col;  // Adafactor's factored second moment
 };
+
+// Bytes of optimizer state held for one parameter (all defined state tensors).
+int64_t state_bytes(const ParamState& s);
 
 class Optimizer {
  public:

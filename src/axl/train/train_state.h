@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axl/data/data_cursor.h"
+
 namespace axl::train {
 
 struct TrainState {
@@ -29,6 +31,9 @@ struct TrainState {
   std::optional<int64_t> best_global_step;
   std::optional<std::string> best_model_checkpoint;
   int64_t early_stopping_patience_counter = 0;
+  // The next micro-batch to train on (saved under stateful_callbacks.AxolotlCppResume); unset in
+  // checkpoints written before it was kept, which then resume by the step count.
+  std::optional<data::DataPosition> data_position;
   std::vector<nlohmann::json> log_history;  // {"loss":..,"learning_rate":..,"step":..,...}
 
   // Records an eval loss: updates best_* (lower is better) and the patience counter.

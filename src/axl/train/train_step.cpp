@@ -34,7 +34,10 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
     const MicroBatch& mb = micro_batches[i];
     models::ForwardInput in;
     in.input_ids = mb.input_ids;
-    in.attention_mask = mb.attention_mask;
+    // A packed row's padding is a segment of its own: cu_seqlens alone keeps it apart.
+    if (!mb.cu_seqlens.defined()) in.attention_mask = mb.attention_mask;
+    in.position_ids = mb.position_ids;
+    in.cu_seqlens = mb.cu_seqlens;
     in.attention = options.attention;
     if (options.gradient_checkpointing) in.layer_runner = checkpoint_every_layer(model);
     at::Tensor loss;

@@ -22,6 +22,12 @@ struct MicroBatch {
   at::Tensor input_ids;       // [B, T] int64
   at::Tensor labels;          // [B, T] int64, -100 = not trained (unshifted, as HF's)
   at::Tensor attention_mask;  // [B, T]; optional
+  // Packed rows (sample_packing; B = 1): positions restart at 0 for each sample, and
+  // cu_seqlens (int32 [S+1], flash-attn's varlen layout) keeps attention inside a sample.
+  // Undefined when unpacked.
+  // (`{}`: brace-initialised batches may leave them out without a warning.)
+  at::Tensor position_ids{};  // [B, T] int64
+  at::Tensor cu_seqlens{};    // [S+1] int32
 };
 
 struct StepOptions {

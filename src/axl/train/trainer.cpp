@@ -17,11 +17,15 @@
 #include "axl/core/tensor_io.h"
 #include "axl/data/chat_template_strategy.h"
 #include "axl/data/config_tokens.h"
+#include "axl/data/data_cursor.h"
+#include "axl/data/prepared_cache.h"
 #include "axl/models/loader.h"
 #include "axl/models/resize_embeddings.h"
 #include "axl/peft/adapter_io.h"
 #include "axl/peft/lora.h"
 #include "axl/peft/merged_model.h"
+#include "axl/quant/bnb_checkpoint.h"
+#include "axl/quant/quantize_config.h"
 #include "axl/train/checkpoint_dirs.h"
 #include "axl/train/lr_schedule.h"
 #include "axl/train/metrics_log.h"
@@ -143,15 +147,18 @@ void restore_checkpoint(TrainingRun& run, const std::string& dir, Optimizer& opt
 }  // namespace
 
 std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const TrainerOptions& opts) {
-  if (cfg.adapter == "qlora")
-    throw Error(cfg.source_file + ": adapter: qlora (a 4-bit base) is not supported by train yet");
   if (cfg.learning_rate <= 0) throw Error(cfg.source_file + ": learning_rate must be set (> 0) to train");
 
   auto run = std::make_unique<TrainingRun>();
   run->cfg = cfg;
   run->tokenizer_dir = data::tokenizer_dir_for(cfg);
   run->tokenizer = data::load_config_tokenizer(cfg);  // with special_tokens / tokens added
-  run->data = data::prepare_datasets(cfg, *run->tokenizer);
+  // The prepared-dataset cache: dataset_prepared_path is read and written; without it a cache
+  // that `axolotl preprocess` left in last_run_prepared is reused, but none is written.
+  data::CacheOptions cache;
+  cache.write = cfg.dataset_prepared_path.has_value();
+  if (opts.log_to_stderr) cache.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  run->data = data::prepare_datasets_cached(cfg, *run->tokenizer, {}, cache);
   if (run->data.train.size() == 0) throw Error(cfg.source_file + ": no training samples left after preparing the datasets");
   const auto& special = run->tokenizer->special_tokens();
   run->pad_id = special.pad_id ? *special.pad_id : special.eos_id ? *special.eos_id : 0;
@@ -164,7 +171,9 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
   lo.dtype = run->dtype;
   if (opts.device.is_cuda()) set_tf32(cfg.tf32);
   lo.writable = cfg.adapter.empty();  // full fine-tuning updates the weights in place
-  run->model = models::load_causal_lm(cfg.model.dir, lo);
+  // load_in_4bit / load_in_8bit (or a bitsandbytes checkpoint): frozen quantized base weights.
+  const std::optional<quant::QuantizeSpec> quant_spec = quant::spec_for_config(cfg, run->dtype);
+  run->model = quant::load_maybe_quantized(cfg.model.dir, lo, quant_spec ? &*quant_spec : nullptr);
   // New tokens need embedding (and head) rows, before adapters copy them (Axolotl's order).
   models::resize_token_embeddings(run->model, static_cast<int64_t>(run->tokenizer->vocab_size()),
                                   {0, false, true, static_cast<uint64_t>(cfg.seed)});
@@ -184,6 +193,9 @@ double evaluate_loss(TrainingRun& run, const data::TokenizedStore& store, const 
   bo.pad_id = run.pad_id;
   bo.shuffle = false;
   bo.device = opts.device;
+  bo.sample_packing = run.cfg.eval_sample_packing;
+  bo.sequence_len = run.cfg.sequence_len;
+  bo.pad_to_sequence_len = run.cfg.pad_to_sequence_len;
   Batcher batcher(store, bo);
   if (run.adapter) run.adapter->set_training(false);
   at::NoGradGuard no_grad;
@@ -194,7 +206,9 @@ double evaluate_loss(TrainingRun& run, const data::TokenizedStore& store, const 
     MicroBatch mb = batcher.micro_batch(0, i);
     models::ForwardInput in;
     in.input_ids = mb.input_ids;
-    in.attention_mask = mb.attention_mask;
+    if (!mb.cu_seqlens.defined()) in.attention_mask = mb.attention_mask;  // packed: cu_seqlens
+    in.position_ids = mb.position_ids;
+    in.cu_seqlens = mb.cu_seqlens;
     // The loss training uses: a plain head never materialises all logits, in eval either.
     loss_sum += summed_causal_lm_loss_from_hidden(run.model, run.model.hidden(in), mb.labels).to(at::kDouble).item<double>();
     tokens += trained_token_count(mb.labels);
@@ -256,9 +270,16 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   bo.pad_id = run.pad_id;
   bo.seed = static_cast<uint64_t>(cfg.seed);
   bo.device = opts.device;
+  bo.sample_packing = cfg.sample_packing;
+  bo.sequence_len = cfg.sequence_len;
+  bo.pad_to_sequence_len = cfg.pad_to_sequence_len;
   Batcher batcher(run.data.train, bo);
 
-  const config::Schedule sched = config::derive_schedule(cfg, static_cast<int64_t>(run.data.train.size()));
+  // Packed, a micro-batch is one row: derive_schedule's samples / micro_batch_size is rows.
+  const int64_t schedule_samples = batcher.packed()
+                                       ? static_cast<int64_t>(batcher.micro_batches_per_epoch()) * cfg.micro_batch_size
+                                       : static_cast<int64_t>(run.data.train.size());
+  const config::Schedule sched = config::derive_schedule(cfg, schedule_samples);
   const int64_t total = sched.total_steps;
   const int64_t gas = std::max<int64_t>(1, cfg.gradient_accumulation_steps);
   const int64_t micro_per_epoch = static_cast<int64_t>(batcher.micro_batches_per_epoch());
@@ -330,6 +351,13 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
                 static_cast<long long>(gas), static_cast<long long>(cfg.micro_batch_size),
                 static_cast<long long>([&] { int64_t n = 0; for (auto& p : params) n += p.tensor.numel(); return n; }()));
   say(buf);
+  if (batcher.packed()) {
+    const data::PackingPlan& plan = batcher.packing_plan();
+    std::snprintf(buf, sizeof buf, "sample packing: %zu rows of %zu tokens per epoch, efficiency %.4f%s",
+                  plan.bins.size(), plan.capacity, plan.efficiency(),
+                  plan.skipped_samples ? (" (" + std::to_string(plan.skipped_samples) + " samples without trained labels left out)").c_str() : "");
+    say(buf);
+  }
   if (leftovers) say("removed " + std::to_string(leftovers) + " unfinished checkpoint folder(s) of an interrupted save");
   if (!resume_dir.empty()) say("resumed from " + resume_dir + " at step " + std::to_string(state.global_step));
 
@@ -357,10 +385,12 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   };
   if (do_eval && resume_dir.empty()) summary.eval_loss_before = run_eval(0);
 
-  // The data cursor. Every epoch has the same steps (its last one may be shorter), so the
-  // position after global_step steps follows from the step count alone.
-  int64_t epoch = state.global_step / steps_per_epoch;
-  int64_t micro_index = state.global_step % steps_per_epoch * gas;
+  // The data cursor: from the checkpoint's saved position (checked against this run's data),
+  // else from the step count (every epoch has the same steps, its last one maybe shorter).
+  data::DataCursor cursor(static_cast<uint64_t>(micro_per_epoch), gas, static_cast<uint64_t>(cfg.seed),
+                          run.data.train.size());
+  if (state.data_position) cursor.restore(*state.data_position, resume_dir + "/trainer_state.json");
+  else cursor.seek_to_step(state.global_step);
   double window_loss = 0.0, loss_sum = 0.0;
   int64_t window_steps = 0, window_tokens = 0;
   auto window_t0 = Clock::now();
@@ -368,12 +398,8 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   std::optional<double> last_eval;
   while (state.global_step < total) {
     std::vector<MicroBatch> mbs;
-    for (int64_t i = 0; i < gas && micro_index < micro_per_epoch; ++i)
-      mbs.push_back(batcher.micro_batch(epoch, static_cast<size_t>(micro_index++)));
-    if (micro_index >= micro_per_epoch) {  // the epoch's last (possibly shorter) step
-      ++epoch;
-      micro_index = 0;
-    }
+    for (const auto& [epoch, index] : cursor.next_step()) mbs.push_back(batcher.micro_batch(epoch, index));
+    state.data_position = cursor.position();  // saved with a checkpoint after this step
     // HF logs the epoch reached after the step.
     state.epoch = static_cast<double>(state.global_step + 1) / static_cast<double>(steps_per_epoch);
     const StepResult r = train_step(run.model, optimizer, &schedule, state, mbs, so);
