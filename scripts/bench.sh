@@ -32,3 +32,8 @@ fi
 if [ -x "$BUILD/bin/bench_peft_methods" ]; then
   run "$BUILD/bin/bench_peft_methods" --threads 2
 fi
+# Bytes per quantized parameter of a 4-bit and an 8-bit base (tensor bytes and RSS).
+if [ -x "$BUILD/bin/bench_quant_memory" ]; then
+  run "$BUILD/bin/bench_quant_memory" 4
+  run "$BUILD/bin/bench_quant_memory" 8
+fi
