@@ -457,11 +457,31 @@ if [ -n "$FIX" ] && [ -d "$FIX/hf-tiny/LlamaForCausalLM" ]; then
     pass quantize-int8; else fail quantize-int8 "$(cat "$TMP/q8.err")"; fi
   "$AXL" forward --model "$TMP/q4" --input "$Q/reference.safetensors" --out "$TMP/q4-fwd.safetensors" >/dev/null 2>"$TMP/q4f.err" \
     && pass quantize-forward-loads || fail quantize-forward-loads "$(cat "$TMP/q4f.err")"
+  # merge-lora onto a 4-bit base (a QLoRA run's merge): dense weights, no quantization_config
+  # left in config.json, and the merged model computes what the quantized base + adapter does.
+  "$AXL" forward --model "$TMP/q4" --adapter "$Q/lora" --input "$Q/reference.safetensors" --out "$TMP/q4-lora.st" >/dev/null 2>"$TMP/q4m.err" \
+    && "$AXL" merge-lora --model "$TMP/q4" --adapter "$Q/lora" --out "$TMP/q4-merged" >/dev/null 2>>"$TMP/q4m.err" \
+    && "$AXL" forward --model "$TMP/q4-merged" --input "$Q/reference.safetensors" --out "$TMP/q4-merged.st" >/dev/null 2>>"$TMP/q4m.err"
+  d=$(python3 - "$TMP/q4-lora.st" "$TMP/q4-merged.st" <<'PY' 2>>"$TMP/q4m.err"
+import json, struct, sys
+def logits(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    t = json.loads(raw[8:8 + n])["logits"]
+    a, b = t["data_offsets"]
+    return struct.unpack(f"<{(b - a) // 4}f", raw[8 + n + a:8 + n + b])
+x, y = logits(sys.argv[1]), logits(sys.argv[2])
+print(max(abs(p - q) for p, q in zip(x, y)) if len(x) == len(y) else float("inf"))
+PY
+)
+  if [ -n "$d" ] && python3 -c "import sys; sys.exit(0 if float('$d') <= 1e-4 else 1)" \
+     && ! grep -q quantization_config "$TMP/q4-merged/config.json" && ! grep -qa absmax "$TMP/q4-merged/model.safetensors"; then
+    pass "merge-lora-quantized-base (logits diff $d)"; else fail merge-lora-quantized-base "diff '$d' $(cat "$TMP/q4m.err")"; fi
   check_user_error quantize-bad-blocksize "blocksize 48" "$AXL" quantize --model "$Q" --out "$TMP/qx" --blocksize 48
   check_user_error quantize-already "already bitsandbytes-quantized" "$AXL" quantize --model "$TMP/q4" --out "$TMP/qy"
   check_user_error quantize-needs-out "both --model and --out" "$AXL" quantize --model "$Q"
 else
-  for t in quantize-nf4 quantize-int8 quantize-forward-loads quantize-bad-blocksize quantize-already quantize-needs-out; do skip $t; done
+  for t in quantize-nf4 quantize-int8 quantize-forward-loads merge-lora-quantized-base quantize-bad-blocksize quantize-already quantize-needs-out; do skip $t; done
 fi
 
 echo "cli: $fails failed, $skipped skipped"

@@ -138,6 +138,9 @@ void save_merged_model(models::CausalLM& model, const std::string& base_dir, con
     if (!c.is_object()) throw Error(base_config + ": not a JSON object");
     if (c.contains("vocab_size")) c["vocab_size"] = model.embed.size(0);
     c["dtype"] = config_dtype_name(dtype);
+    // A quantized base (QLoRA) is written dequantized: the merged weights are dense, so the
+    // bitsandbytes settings would make transformers misread them.
+    c.erase("quantization_config");
     if (c.contains("torch_dtype")) c["torch_dtype"] = config_dtype_name(dtype);
     write_file_atomic(out_dir + "/config.json", c.dump(2) + "\n");
   }
