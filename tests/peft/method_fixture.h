@@ -158,4 +158,30 @@ inline MethodErrors check_forward_command(const MethodFixture& f, const std::str
   return e;
 }
 
+// The parity assertions every method's fixture test makes: the fixture errors (logits, loss,
+// gradients and, for a mergeable method, merged logits) within 1e-4 with `grad_count`
+// gradients compared, then the same through `axolotl forward --grads` when the binary is there.
+// Prints both; returns the fixture errors for a test's own further checks.
+inline MethodErrors expect_fixture_parity(const MethodFixture& f, const std::string& name, std::size_t grad_count,
+                                          bool mergeable = true) {
+  MethodErrors e = check_method_fixture(f);
+  EXPECT_LE(e.logits, 1e-4) << name;
+  EXPECT_LE(e.loss, 1e-4) << name;
+  EXPECT_LE(e.grads, 1e-4) << name;
+  if (mergeable) EXPECT_LE(e.merged, 1e-4) << name;
+  else EXPECT_LT(e.merged, 0) << name << ": prompt-learning methods do not merge";
+  EXPECT_EQ(e.grad_count, grad_count) << name;
+  std::printf("%s: logits %.2e loss %.2e grads %.2e (%zu) merged %.2e\n", name.c_str(), e.logits, e.loss, e.grads,
+              e.grad_count, e.merged);
+  MethodErrors c = check_forward_command(f, name);
+  if (c.logits >= 0) {
+    EXPECT_LE(c.logits, 1e-4) << name;
+    EXPECT_LE(c.loss, 1e-4) << name;
+    EXPECT_LE(c.grads, 1e-4) << name;
+    EXPECT_EQ(c.grad_count, grad_count) << name;
+    std::printf("%s forward --grads: logits %.2e loss %.2e grads %.2e\n", name.c_str(), c.logits, c.loss, c.grads);
+  }
+  return e;
+}
+
 }  // namespace axl::test

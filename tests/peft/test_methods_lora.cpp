@@ -30,22 +30,7 @@ TEST(LoraFamilyFixtures, MatchPeft) {
 TEST(DoraFixture, MatchesPeft) {
   AXL_REQUIRE_FIXTURE(llama, "hf-tiny/LlamaForCausalLM");
   auto f = axl::test::MethodFixture::parent_folder(llama, "dora");
-  auto e = axl::test::check_method_fixture(f);
-  EXPECT_LE(e.logits, 1e-4);
-  EXPECT_LE(e.loss, 1e-4);
-  EXPECT_LE(e.grads, 1e-4);
-  EXPECT_LE(e.merged, 1e-4);
-  EXPECT_EQ(e.grad_count, 42u);
-  std::printf("dora: logits %.2e loss %.2e grads %.2e (%zu) merged %.2e\n", e.logits, e.loss, e.grads, e.grad_count,
-              e.merged);
-  auto c = axl::test::check_forward_command(f, "dora");
-  if (c.logits >= 0) {
-    EXPECT_LE(c.logits, 1e-4);
-    EXPECT_LE(c.loss, 1e-4);
-    EXPECT_LE(c.grads, 1e-4);
-    EXPECT_EQ(c.grad_count, 42u);
-    std::printf("dora forward --grads: logits %.2e loss %.2e grads %.2e\n", c.logits, c.loss, c.grads);
-  }
+  axl::test::expect_fixture_parity(f, "dora", 42);
 }
 
 nlohmann::json dora_config(bool random_init) {

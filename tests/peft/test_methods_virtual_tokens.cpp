@@ -38,27 +38,10 @@ at::Tensor forward_logits(const CausalLM& model, const at::Tensor& ids, const at
   return model.forward(in).logits;
 }
 
-void print_errors(const char* name, const axl::test::MethodErrors& e, const axl::test::MethodErrors& cli) {
-  std::printf("%s: logits %.2e loss %.2e grads %.2e (%zu); forward --grads: logits %.2e loss %.2e grads %.2e\n", name,
-              e.logits, e.loss, e.grads, e.grad_count, cli.logits, cli.loss, cli.grads);
-}
-
 void expect_parity(const char* method) {
   AXL_REQUIRE_FIXTURE(llama, "hf-tiny/LlamaForCausalLM");
   auto f = axl::test::MethodFixture::methods_folder(llama, method);
-  auto e = axl::test::check_method_fixture(f);
-  EXPECT_LE(e.logits, 1e-4);
-  EXPECT_LE(e.loss, 1e-4);
-  EXPECT_LE(e.grads, 1e-4);
-  EXPECT_EQ(e.grad_count, 1u);
-  EXPECT_LT(e.merged, 0) << "prompt-learning methods do not merge";
-  auto cli = axl::test::check_forward_command(f, method);
-  if (cli.logits >= 0) {
-    EXPECT_LE(cli.logits, 1e-4);
-    EXPECT_LE(cli.loss, 1e-4);
-    EXPECT_LE(cli.grads, 1e-4);
-  }
-  print_errors(method, e, cli);
+  axl::test::expect_fixture_parity(f, method, 1, /*mergeable=*/false);
 }
 
 TEST(VirtualTokenFixtures, PrefixTuningMatchesPeft) { expect_parity("prefix_tuning"); }
