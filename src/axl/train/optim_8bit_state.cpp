@@ -83,6 +83,15 @@ void dequantize_cpu(const BlockwiseState& state, const float* map, float* out) {
   });
 }
 
+// std::upper_bound over the 256 sorted map entries without branches (the compiler turns the
+// conditional add into a cmov): a mispredicted branch per halving made the search most of an
+// 8-bit optimizer step. Returns how many entries are <= x.
+inline int64_t upper_bound_256(const float* map, float x) {
+  int64_t pos = 0;
+  for (int64_t half = 128; half > 0; half >>= 1) pos += (map[pos + half - 1] <= x) ? half : 0;
+  return pos;
+}
+
 void quantize_cpu(const float* values, const float* map, BlockwiseState& state) {
   uint8_t* codes = state.codes.data_ptr<uint8_t>();
   float* absmax = state.absmax.data_ptr<float>();
@@ -90,25 +99,28 @@ void quantize_cpu(const float* values, const float* map, BlockwiseState& state) 
   at::parallel_for(0, state_blocks(n), 16, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t begin = b * kStateBlockSize, end = std::min(n, begin + kStateBlockSize);
-      float am = 0.0f;
-      for (int64_t i = begin; i < end; ++i) am = std::max(am, std::fabs(values[i]));
-      absmax[b] = am;
-      for (int64_t i = begin; i < end; ++i) {
-        const float x = values[i] / am;
-        if (std::isnan(x)) {
-          codes[i] = 0;
-          continue;
-        }
-        int64_t left = std::upper_bound(map, map + 256, x) - map - 1;
-        left = std::clamp<int64_t>(left, 0, 255);
-        const int64_t right = std::min<int64_t>(left + 1, 255);
-        codes[i] = static_cast<uint8_t>(std::fabs(x - map[right]) < std::fabs(x - map[left]) ? right : left);
-      }
+      absmax[b] = quantize_block_cpu(values + begin, end - begin, map, codes + begin);
     }
   });
 }
 
 }  // namespace
+
+float quantize_block_cpu(const float* values, int64_t count, const float* map, uint8_t* codes) {
+  float am = 0.0f;
+  for (int64_t i = 0; i < count; ++i) am = std::max(am, std::fabs(values[i]));
+  for (int64_t i = 0; i < count; ++i) {
+    const float x = values[i] / am;
+    if (std::isnan(x)) {  // 0/0 in an all-zero block
+      codes[i] = 0;
+      continue;
+    }
+    const int64_t left = std::clamp<int64_t>(upper_bound_256(map, x) - 1, 0, 255);
+    const int64_t right = std::min<int64_t>(left + 1, 255);
+    codes[i] = static_cast<uint8_t>(std::fabs(x - map[right]) < std::fabs(x - map[left]) ? right : left);
+  }
+  return am;
+}
 
 at::Tensor dequantize_blockwise(const BlockwiseState& state, const at::Tensor& map) {
   if (cpu_fast_path(state.codes) && cpu_fast_path(state.absmax)) {

@@ -33,6 +33,10 @@ at::Tensor dequantize_blockwise(const BlockwiseState& state, const at::Tensor& m
 // map entry (ties to the lower index); a block of zeros gets absmax 0 and code 0.
 void quantize_blockwise_into(const at::Tensor& values, const at::Tensor& map, BlockwiseState& state);
 
+// One block on CPU: writes the `count` codes of `values` (float32) and returns the block's
+// absmax; what quantize_blockwise_into does per block (also used by the fused 8-bit step).
+float quantize_block_cpu(const float* values, int64_t count, const float* map, uint8_t* codes);
+
 // The same two in plain ATen ops: what runs on CUDA (CPU tensors take plain loops that give
 // the same bytes); public so the CPU tests check one against the other.
 at::Tensor dequantize_blockwise_aten(const BlockwiseState& state, const at::Tensor& map);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "axl/train/optim_8bit_state.h"
+#include "axl/train/optim_bnb_cpu.h"
 
 namespace axl::train {
 
@@ -65,6 +66,10 @@ void update_8bit(BnbAlgorithm algo, const BnbHyper& h, int64_t step, const at::T
   const at::Device dev = p32.device();
   const at::Tensor map1 = dynamic_map(true, dev), map2 = dynamic_map(false, dev);
   BlockwiseState q1{s.exp_avg_codes, s.exp_avg_absmax}, q2{s.exp_avg_sq_codes, s.exp_avg_sq_absmax};
+  if (can_fuse_8bit_step_cpu(g, p32, q1)) {
+    fused_8bit_step_cpu(algo, h, step, g, p32, q1, q2);
+    return;
+  }
   at::Tensor state1 = dequantize_blockwise(q1, map1);
   at::Tensor state2 = has_second_state(algo) ? dequantize_blockwise(q2, map2) : at::Tensor();
   at::Tensor grad = g.to(at::kFloat) * 1.0;  // gnorm_scale
