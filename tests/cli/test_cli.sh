@@ -73,7 +73,7 @@ if [ -n "$FIX" ] && [ -d "$FIX/axolotl-configs" ] && [ -d "$FIX/hf-tiny/LlamaFor
   check_validates examples__mistral__config.yml MistralForCausalLM  # optimizer: adamw_bnb_8bit
   check_validate_stops examples__phi__phi3-ft.yml Phi3ForCausalLM '`eval_table_size: 2` is not supported'
   check_validate_stops examples__qwen2__dpo.yaml Qwen2ForCausalLM '`rl: dpo` is not supported'
-  check_validate_stops examples__streaming__pretrain.yaml LlamaForCausalLM '`pretraining_dataset: '
+  check_validates examples__streaming__pretrain.yaml LlamaForCausalLM  # pretraining_dataset streams
   # With a supported optimizer the Llama LoRA example validates and prints the plan.
   out=$("$AXL" validate "$C/examples__llama-3__lora-1b.yml" --base-model "$FIX/hf-tiny/LlamaForCausalLM" \
         --datasets.0.path="$D" --optimizer adamw_torch --micro-batch-size 4 2>"$TMP/validate.err"); rc=$?

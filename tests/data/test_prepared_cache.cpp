@@ -157,7 +157,7 @@ struct CacheSetup {
     tok = axl::tokenizer::load_tokenizer(tokdir);
   }
   std::string key() const {
-    return axl::data::prepared_cache_key(axl::data::prepared_cache_inputs(cfg, *tok, {}));
+    return axl::data::prepared_cache_key(axl::data::prepared_cache_inputs(cfg, {}));
   }
 };
 
@@ -221,9 +221,9 @@ TEST(PreparedCache, KeyFollowsEveryInputAndOnlyThose) {
     s.cfg = saved;
   }
   // The format version.
-  EXPECT_NE(axl::data::prepared_cache_key(axl::data::prepared_cache_inputs(s.cfg, *s.tok, {}, 2)), base);
+  EXPECT_NE(axl::data::prepared_cache_key(axl::data::prepared_cache_inputs(s.cfg, {}, 2)), base);
   // The preprocess-report order (no shuffle) is another result.
-  EXPECT_NE(axl::data::prepared_cache_key(axl::data::prepared_cache_inputs(s.cfg, *s.tok, {0, false})), base);
+  EXPECT_NE(axl::data::prepared_cache_key(axl::data::prepared_cache_inputs(s.cfg, {0, false})), base);
 
   // A data file's contents (same size, one letter changed), then put back.
   const std::string a = read_all(s.dir + "/a.jsonl");
@@ -307,6 +307,30 @@ TEST(PreparedCache, ReuseGivesIdenticalStores) {
   axl::data::prepare_datasets_cached(s.cfg, *s.tok, {}, ro, &o5);
   EXPECT_EQ(o5.status, CacheOutcome::Status::Uncached);
   EXPECT_EQ(cache_folders(s.root).size(), 3u);
+}
+
+TEST(PreparedCache, HitLoadsNoTokenizer) {
+  // The key is made without a tokenizer, so a hit (what `preprocess` and a second run see)
+  // skips loading it; the key equals the one an eagerly given tokenizer gets.
+  AXL_REQUIRE_FIXTURE(tokdir, "tokenizers/qwen3");
+  CacheSetup s("cache-lazy", tokdir, "val_set_size: 2\n");
+  int loads = 0;
+  auto lazy = [&]() -> const axl::tokenizer::Tokenizer& {
+    ++loads;
+    return *s.tok;
+  };
+  CacheOutcome o1, o2;
+  const PreparedData built = axl::data::prepare_datasets_cached(s.cfg, lazy, {}, {}, &o1);
+  EXPECT_EQ(o1.status, CacheOutcome::Status::Built);
+  EXPECT_EQ(loads, 1);
+  const PreparedData hit = axl::data::prepare_datasets_cached(s.cfg, lazy, {}, {}, &o2);
+  EXPECT_EQ(o2.status, CacheOutcome::Status::Hit);
+  EXPECT_EQ(loads, 1) << "a cache hit must not load the tokenizer";
+  expect_same_data(built, hit);
+  CacheOutcome o3;
+  axl::data::prepare_datasets_cached(s.cfg, *s.tok, {}, {}, &o3);
+  EXPECT_EQ(o3.status, CacheOutcome::Status::Hit);
+  EXPECT_EQ(o3.key, o1.key);
 }
 
 TEST(PreparedCache, DamagedCacheIsRebuilt) {

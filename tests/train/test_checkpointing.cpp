@@ -13,35 +13,16 @@
 #include "axl/train/activation_checkpoint.h"
 #include "axl/train/trainer.h"
 #include "tests/fixtures.h"
+#include "tests/train/float64_lora.h"
 #include "tests/train/stories_model.h"
 
 namespace {
 
 using axl::models::CausalLM;
 
-CausalLM load_double(const std::string& dir) {
-  axl::models::LoadOptions lo;
-  lo.dtype = at::kDouble;
-  lo.writable = true;
-  return axl::models::load_causal_lm(dir, lo);
-}
+using axl::test::load_double;
 
-// LoRA on every linear layer with dropout 0.1 and random (nonzero) B, in float64.
-axl::peft::Adapter attach_test_lora(CausalLM& model) {
-  axl::peft::LoraConfig lc;
-  lc.r = 4;
-  lc.lora_alpha = 8;
-  lc.lora_dropout = 0.1;
-  lc.init = axl::peft::LoraInit::Random;
-  axl::peft::TargetModules t;
-  t.kind = axl::peft::TargetModules::Kind::AllLinear;
-  lc.target_modules = t;
-  axl::peft::Adapter adapter = axl::peft::attach_lora(model, lc, 11);
-  for (auto& a : adapter.layers)
-    for (auto& [name, tensor] : a.layer->tensors()) *tensor = tensor->detach().to(at::kDouble).requires_grad_(true);
-  adapter.set_training(true);
-  return adapter;
-}
+axl::peft::Adapter attach_test_lora(CausalLM& model) { return axl::test::attach_float64_lora(model); }
 
 struct Pass {
   std::vector<at::Tensor> grads;
@@ -52,36 +33,21 @@ struct Pass {
 // `params` (and clears them).
 Pass forward_backward(const CausalLM& model, const std::vector<at::Tensor>& params, bool checkpointing,
                       uint64_t seed) {
-  auto g = axl::compat::make_cpu_generator(3);
-  at::Tensor ids = at::randint(0, 256, {2, 12}, g, at::kLong);
-  at::Tensor mask = at::ones_like(ids);
-  mask[1].narrow(0, 9, 3).zero_();
-  at::Tensor labels = ids.masked_fill(mask.eq(0), -100);
-  at::manual_seed(seed);
-  axl::models::ForwardInput in;
-  in.input_ids = ids;
-  in.attention_mask = mask;
-  in.attention = axl::kernels::AttentionImpl::Eager;
+  const axl::test::PaddedBatch b = axl::test::padded_test_batch();
+  axl::models::ForwardInput in = axl::test::seeded_eager_input(b, seed);
   if (checkpointing) in.layer_runner = axl::train::checkpoint_every_layer(model);
-  at::Tensor loss = axl::models::causal_lm_loss(model.forward(in).logits, labels);
+  at::Tensor loss = axl::models::causal_lm_loss(model.forward(in).logits, b.labels);
   loss.backward();
   Pass p;
-  for (const auto& t : params) {
-    p.grads.push_back(t.grad().defined() ? t.grad().clone() : at::Tensor());
-    t.mutable_grad().reset();
-  }
+  p.grads = axl::test::take_grads(params);
   p.next_draw = at::rand({8}, at::kDouble);
   return p;
 }
 
 double max_abs_diff(const Pass& a, const Pass& b) {
-  double worst = 0;
-  for (size_t i = 0; i < a.grads.size(); ++i) {
-    EXPECT_TRUE(a.grads[i].defined() && b.grads[i].defined()) << "parameter " << i << " got no gradient";
-    if (!a.grads[i].defined() || !b.grads[i].defined()) return INFINITY;
-    worst = std::max(worst, (a.grads[i] - b.grads[i]).abs().max().item<double>());
-  }
-  return worst;
+  return axl::test::worst_gradient_diff(a.grads, b.grads, [](const at::Tensor& x, const at::Tensor& y) {
+    return (x - y).abs().max().item<double>();
+  });
 }
 
 TEST(GradientCheckpointing, LoraGradientsEqualThePlainRunInFloat64) {

@@ -7,6 +7,7 @@
 #include "axl/cli/command_config.h"
 #include "axl/cli/commands.h"
 #include "axl/config/load_config.h"
+#include "axl/config/memory_estimate.h"
 #include "axl/config/plan.h"
 #include "axl/data/config_tokens.h"
 #include "axl/data/prepare.h"
@@ -63,6 +64,9 @@ void add_validate_command(CLI::App& app, int& exit_code) {
     if (args->data) plan.data = count_data(cfg);
     std::cout << "# resolved config (" << args->config << ")\n" << config::resolved_config_yaml(cfg);
     std::cout << "# plan\n" << config::format_plan(cfg, plan);
+    const config::RuntimeFiles files = config::runtime_files_for(cfg);
+    std::cout << config::format_memory(config::estimate_memory(cfg, plan, config::MemoryDevice::Cpu, files),
+                                       config::estimate_memory(cfg, plan, config::MemoryDevice::Cuda, files));
     exit_code = 0;
   });
 }

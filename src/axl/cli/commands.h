@@ -15,6 +15,7 @@ void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_preprocess_command(CLI::App& app, int& exit_code);
 void add_train_command(CLI::App& app, int& exit_code);
 void add_inference_command(CLI::App& app, int& exit_code);
+void add_export_command(CLI::App& app, int& exit_code);
 
 // --device/--dtype/--threads, shared by every tensor subcommand.
 struct CommonTorchOptions;

@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
   axl::cli::add_train_command(app, exit_code);
   axl::cli::add_inference_command(app, exit_code);
   axl::cli::add_quantize_command(app, exit_code);
+  axl::cli::add_export_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

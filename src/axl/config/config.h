@@ -38,6 +38,7 @@ struct DatasetConfig {
   std::optional<std::vector<std::string>> roles_to_train;
   std::optional<std::string> train_on_eos, train_on_eot;  // all, turn, last, none
   std::optional<bool> drop_system_message, split_thinking;
+  std::optional<int64_t> skip;  // pretraining_dataset: documents skipped at the stream's start
   // Axolotl has no per-dataset train_on_inputs: every prompt strategy gets the top-level one.
   bool train_on_inputs = false;
 };
@@ -85,6 +86,12 @@ struct Config {
 
   // --- data ---
   std::vector<DatasetConfig> datasets, test_datasets;
+  // Streaming (data/stream_source.h): pretraining_dataset entries (type pretrain by default), or
+  // `streaming: true` datasets, read lazily and packed on the fly; both need max_steps.
+  std::vector<DatasetConfig> pretraining_dataset;
+  bool streaming = false;
+  bool pretrain_multipack_attn = true;                    // packed rows: attention stays per document
+  std::optional<bool> pretraining_sample_concatenation;   // unpacked pretraining: concatenate documents
   double val_set_size = 0.0;  // < 1: fraction; >= 1: a count of samples
   std::optional<std::string> dataset_prepared_path;
   bool shuffle_merged_datasets = true;
@@ -125,6 +132,12 @@ struct Config {
   std::string bf16_setting = "auto", tf32_setting = "auto";  // as written: auto, true, false
   bool bf16 = false, fp16 = false, tf32 = false;               // resolved for the device
   bool gradient_checkpointing = false;
+  // `gradient_checkpointing: offload`: checkpointed layer inputs wait in pinned host memory
+  // (CUDA; plain checkpointing on the CPU). gradient_checkpointing is true with it.
+  bool gradient_checkpointing_offload = false;
+  // lora_mlp_kernel / lora_qkv_kernel / lora_o_kernel as written (unset: on for adapter
+  // lora/qlora, as Axolotl auto-enables them); train/fused_ops_setting.h resolves them.
+  std::optional<bool> lora_mlp_kernel, lora_qkv_kernel, lora_o_kernel;
 
   // --- logging, evaluation, checkpoints (steps < 1 are fractions of the total, as in HF) ---
   std::optional<int64_t> logging_steps;

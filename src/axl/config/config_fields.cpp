@@ -120,6 +120,8 @@ DatasetConfig read_dataset(const Origin& origin, const YAML::Node& node, const s
   d.train_on_eot = opt_choice(r, "train_on_eot", eos_choices);
   d.drop_system_message = r.opt_bool("drop_system_message");
   d.split_thinking = r.opt_bool("split_thinking");
+  d.skip = r.opt_int("skip");
+  if (d.skip && *d.skip < 0) r.fail("skip", "must not be negative");
   return d;
 }
 
@@ -140,6 +142,23 @@ std::vector<DatasetConfig> read_datasets(const Origin& origin, const YAML::Node&
                   describe(list[i]));
     out.push_back(read_dataset(origin, list[i], path, warnings));
   }
+  return out;
+}
+
+std::vector<DatasetConfig> read_pretraining_datasets(const Origin& origin, const YAML::Node& root,
+                                                     std::vector<std::string>& warnings) {
+  YAML::Node node = root["pretraining_dataset"];
+  std::vector<DatasetConfig> out;
+  if (!is_null(node) && node.IsScalar()) {  // Axolotl also takes a bare path
+    DatasetConfig d;
+    d.where = origin.where("pretraining_dataset", node);
+    d.path = node.Scalar();
+    out.push_back(d);
+  } else {
+    out = read_datasets(origin, root, "pretraining_dataset", warnings);
+  }
+  for (auto& d : out)
+    if (d.type.empty() && !d.user_type) d.type = "pretrain";  // PretrainingDataset's default
   return out;
 }
 
@@ -210,6 +229,9 @@ void read_top_level_fields(const Origin& origin, const YAML::Node& root, Config&
   c.eval_sample_packing = r.get("eval_sample_packing", c.sample_packing);
   c.excess_length_strategy = opt_choice(r, "excess_length_strategy", {"drop", "truncate", "raise"}).value_or("drop");
   c.min_sample_len = r.get("min_sample_len", int64_t{2});
+  c.streaming = r.get("streaming", false);
+  c.pretrain_multipack_attn = r.get("pretrain_multipack_attn", true);
+  c.pretraining_sample_concatenation = r.opt_bool("pretraining_sample_concatenation");
   c.train_on_inputs = r.get("train_on_inputs", false);
   c.chat_template = r.opt_string("chat_template");
   c.chat_template_jinja = r.opt_string("chat_template_jinja");
@@ -260,7 +282,14 @@ void read_top_level_fields(const Origin& origin, const YAML::Node& root, Config&
   c.adam_epsilon = r.opt_non_negative("adam_epsilon").value_or(1e-8);
   c.max_grad_norm = r.opt_non_negative("max_grad_norm").value_or(1.0);
 
-  c.gradient_checkpointing = r.has("gradient_checkpointing") && r.get("gradient_checkpointing", false);
+  c.gradient_checkpointing_offload =
+      r.has("gradient_checkpointing") && r.node("gradient_checkpointing").IsScalar() &&
+      r.node("gradient_checkpointing").Scalar() == "offload";
+  c.gradient_checkpointing = c.gradient_checkpointing_offload ||
+                             (r.has("gradient_checkpointing") && r.get("gradient_checkpointing", false));
+  c.lora_mlp_kernel = r.opt_bool("lora_mlp_kernel");
+  c.lora_qkv_kernel = r.opt_bool("lora_qkv_kernel");
+  c.lora_o_kernel = r.opt_bool("lora_o_kernel");
   c.logging_steps = r.opt_positive_int("logging_steps");
   c.evals_per_epoch = r.opt_int("evals_per_epoch");
   c.saves_per_epoch = r.opt_int("saves_per_epoch");

@@ -162,8 +162,15 @@ void derive_values(const Origin& origin, const YAML::Node& root, const std::stri
   derive_precision(r, device, c, warnings);
   derive_attention(r, c);
   check_adapter(r, c);
-  if (c.datasets.empty())
+  if (c.datasets.empty() && c.pretraining_dataset.empty())
     throw Error(origin.file + ": datasets is required: add e.g. `datasets: [{path: data.jsonl, type: alpaca}]`");
+  // Streams have no known length (Axolotl's check_pretraining_w_max_steps / *_w_val_set_size).
+  if (!c.pretraining_dataset.empty() || c.streaming) {
+    const char* key = c.pretraining_dataset.empty() ? "streaming" : "pretraining_dataset";
+    if (!c.max_steps) r.fail(key, "needs max_steps: a streamed dataset's length is unknown, so the schedule cannot be derived");
+    if (c.val_set_size > 0)
+      r.fail("val_set_size", "is not supported with streaming datasets; use test_datasets for evaluation");
+  }
   // Virtual tokens go in front of a whole row, so a packed row's later samples would not get them.
   if ((c.sample_packing || c.eval_sample_packing) && (c.adapter == "prefix_tuning" || c.adapter == "prompt_tuning"))
     r.fail(c.sample_packing ? "sample_packing" : "eval_sample_packing",
@@ -174,7 +181,7 @@ void derive_values(const Origin& origin, const YAML::Node& root, const std::stri
     r.fail("chat_template", "`chat_template: jinja` needs chat_template_jinja (the template text or a file path)");
   // Datasets inherit the top-level template (normalize_cfg_datasets); chat_template types
   // default to the tokenizer's own.
-  for (auto* list : {&c.datasets, &c.test_datasets})
+  for (auto* list : {&c.datasets, &c.test_datasets, &c.pretraining_dataset})
     for (auto& d : *list) {
       d.train_on_inputs = c.train_on_inputs;
       if (d.chat_template_jinja && !d.chat_template) d.chat_template = "jinja";

@@ -22,13 +22,15 @@ const std::set<std::string>& implemented_top_level() {
       "lr_scheduler_kwargs", "cosine_min_lr_ratio", "learning_rate", "warmup_steps",
       "warmup_ratio", "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon",
       "max_grad_norm", "bf16", "fp16", "tf32", "gradient_checkpointing", "logging_steps",
+      "lora_mlp_kernel", "lora_qkv_kernel", "lora_o_kernel",
       "eval_steps", "evals_per_epoch", "save_steps", "saves_per_epoch", "save_total_limit",
       "save_strategy", "eval_strategy", "resume_from_checkpoint", "auto_resume_from_checkpoints",
       "early_stopping_patience", "loss_watchdog_threshold", "loss_watchdog_patience",
       "special_tokens", "tokens", "chat_template", "chat_template_jinja", "chat_template_kwargs",
       "eot_tokens", "default_system_message", "train_on_inputs", "flash_attention",
       "sdp_attention", "eager_attention", "flex_attention", "xformers_attention",
-      "sage_attention", "attn_implementation", "strict", "load_in_4bit", "load_in_8bit", "bnb_config_kwargs"};
+      "sage_attention", "attn_implementation", "strict", "load_in_4bit", "load_in_8bit", "bnb_config_kwargs",
+      "pretraining_dataset", "streaming", "pretrain_multipack_attn", "pretraining_sample_concatenation"};
   return keys;
 }
 
@@ -76,9 +78,6 @@ const std::map<std::string, std::string>& unused_top_level() {
       {"torch_empty_cache_steps", "no Python allocator to empty"},
       {"gc_steps", "no Python garbage collector"},
       {"low_cpu_mem_usage", "weights are memory-mapped anyway"},
-      {"lora_mlp_kernel", "our fused LoRA kernels are chosen automatically"},
-      {"lora_qkv_kernel", "our fused LoRA kernels are chosen automatically"},
-      {"lora_o_kernel", "our fused LoRA kernels are chosen automatically"},
       {"chunked_cross_entropy", "our loss is always chunked"},
       {"torch_compile", "no torch.compile in C++"},
       {"remove_unused_columns", "the tokenized store keeps only what training reads"},
@@ -87,6 +86,8 @@ const std::map<std::string, std::string>& unused_top_level() {
       {"is_mistral_derived_model", "the family comes from config.json"},
       {"is_qwen_derived_model", "the family comes from config.json"},
       {"is_falcon_derived_model", "the family comes from config.json"},
+      {"streaming_multipack_buffer_size", "streams are packed in file order, without a shuffle buffer"},
+      {"pretrain_multipack_buffer_size", "streams are packed in file order, without a shuffle buffer"},
   };
   return keys;
 }
@@ -99,7 +100,6 @@ const std::map<std::string, std::string>& unimplemented_notes() {
       {"fsdp", "FSDP is not implemented yet"},
       {"fsdp_config", "FSDP is not implemented yet"},
       {"gptq", "GPTQ models are not supported"},
-      {"pretraining_dataset", "streaming pretraining datasets are not implemented yet"},
       {"unfrozen_parameters", "partial freezing of a full fine-tune is not implemented yet"},
       {"relora", "ReLoRA is not implemented yet"},
       {"plugins", "Axolotl plugins are Python code"},
@@ -108,7 +108,6 @@ const std::map<std::string, std::string>& unimplemented_notes() {
       {"eval_causal_lm_metrics", "generation metrics during evaluation are not implemented yet"},
       {"resize_token_embeddings_to_32x", "embedding resizing is not implemented yet"},
       {"neftune_noise_alpha", "NEFTune is not implemented yet"},
-      {"streaming", "streaming datasets are not implemented yet"},
   };
   return keys;
 }

@@ -43,8 +43,8 @@ std::string unimplemented_value(const std::string& key, const YAML::Node& n) {
   if (key == "lr_scheduler" && schema::is_lr_scheduler(v) && !lr_scheduler_implemented(v))
     return "this scheduler is not implemented yet (implemented: linear, cosine, cosine_with_min_lr, "
            "constant, constant_with_warmup)";
-  if (key == "gradient_checkpointing" && (v == "offload" || v == "offload_disk"))
-    return "offloaded activation checkpoints are not implemented yet";
+  if (key == "gradient_checkpointing" && v == "offload_disk")
+    return "checkpoints offloaded to disk are not implemented yet (offload, to pinned host memory, is)";
   if (key == "model_type" && v != "AutoModelForCausalLM" &&
       (v.size() < 11 || v.compare(v.size() - 11, 11, "ForCausalLM") != 0))
     return "only causal language models (AutoModelForCausalLM) are implemented";
@@ -61,6 +61,13 @@ class KeyScan {
     for (const auto& kv : root) {
       const std::string key = kv.first.Scalar();
       const std::string where = origin_.where(key, kv.first);
+      // Axolotl 0.19 refuses these (check_deprecated_unsloth_fields); so do we, with its advice.
+      if (key.rfind("unsloth_", 0) == 0 && is_truthy(kv.second)) {
+        stop({where, key, one_line(kv.second),
+              "Axolotl removed the unsloth_* keys; use lora_mlp_kernel, lora_qkv_kernel, lora_o_kernel (on by "
+              "default for LoRA; RoPE and RMSNorm functions are always on in training)"});
+        continue;
+      }
       if (!schema::is_top_level_key(key)) {
         unknown(where, key, key, schema::top_level_keys());
         continue;
@@ -196,6 +203,7 @@ LoadResult load_checked(const std::string& yaml_text, const std::string& name, c
   read_top_level_fields(origin, const_root, cfg);
   cfg.datasets = read_datasets(origin, const_root, "datasets", result.warnings);
   cfg.test_datasets = read_datasets(origin, const_root, "test_datasets", result.warnings);
+  cfg.pretraining_dataset = read_pretraining_datasets(origin, const_root, result.warnings);
   derive_values(origin, const_root, options.device, cfg, result.warnings);
 
   if (options.resolve_models) {

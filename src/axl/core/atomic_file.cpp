@@ -19,7 +19,13 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
-    body(out);
+    try {
+      body(out);
+    } catch (...) {  // a body that fails leaves no temp file behind
+      out.close();
+      std::remove(tmp.c_str());
+      throw;
+    }
     out.flush();
     if (!out) {
       std::remove(tmp.c_str());

@@ -16,24 +16,27 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 // Python str semantics: lengths and indexes in code points.
-std::u32string to_code_points(const std::string& s) {
-  std::u32string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-    char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < n && i + k < s.size(); ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-    out.push_back(cp);
-    i += n;
-  }
-  return out;
-}
-
-size_t code_point_length(const std::string& s) {
+size_t code_point_length(std::string_view s) {
   size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;
   return n;
+}
+
+// The common prefix and suffix of two valid UTF-8 strings, in code points, found on the bytes
+// (a match is cut back to a character boundary), and never overlapping in the shorter string:
+// what comparing the two code point sequences gives, without building them.
+std::pair<size_t, size_t> common_ends(std::string_view a, std::string_view b) {
+  auto continuation = [](std::string_view s, size_t i) {
+    return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+  };
+  const size_t limit = std::min(a.size(), b.size());
+  size_t prefix = 0;
+  while (prefix < limit && a[prefix] == b[prefix]) ++prefix;
+  while (prefix > 0 && (continuation(a, prefix) || continuation(b, prefix))) --prefix;
+  size_t suffix = 0;
+  while (suffix < limit - prefix && a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix]) ++suffix;
+  while (suffix > 0 && continuation(a, a.size() - suffix)) --suffix;
+  return {code_point_length(a.substr(0, prefix)), code_point_length(a.substr(a.size() - suffix))};
 }
 
 bool truthy(const Json& v) {
@@ -101,10 +104,10 @@ class ChatTemplateStrategy : public PromptStrategy {
     std::vector<Json> turns = conversation(row);
     Json tools = get_tools(row);
     const std::string text = render(turns, tools);
-    tokenizer::Encoding enc = tok_.encode_with_offsets(text, false);
+    tokenizer::Encoding enc = tok_.encode_offsets(text, false);
     const std::vector<TokenId>& ids = enc.ids;
     std::vector<TokenId> labels(ids.size(), kIgnoreIndex);
-    Locator loc{to_code_points(text), {}, {}};
+    Locator loc{text, code_point_length(text), {}, {}};
     for (const auto& o : enc.offsets) {
       loc.starts.push_back(o.first);
       loc.ends.push_back(o.second);
@@ -164,7 +167,8 @@ class ChatTemplateStrategy : public PromptStrategy {
 
  private:
   struct Locator {
-    std::u32string text;
+    const std::string& text;  // the rendered conversation (valid UTF-8: it was just tokenized)
+    size_t chars;             // its length in code points
     std::vector<uint32_t> starts, ends;
   };
 
@@ -341,20 +345,15 @@ class ChatTemplateStrategy : public PromptStrategy {
   std::optional<std::pair<long, long>> find_turn_from_text(const std::vector<Json>& turns, size_t idx, const Json& tools,
                                                            bool content_only, bool reasoning_only,
                                                            const Locator& loc) const {
-    const std::u32string& full = loc.text;
     size_t char_start = SIZE_MAX, char_end = 0;
     for (const char* sentinel : kSentinels) {
       std::vector<Json> swapped = turns;
       swapped[idx] = dummy_turn(turns[idx], content_only, reasoning_only, sentinel);
-      const std::u32string dummy = to_code_points(render(swapped, tools));
+      const std::string dummy = render(swapped, tools);
       if (dummy.empty()) return std::nullopt;
-      const size_t limit = std::min(full.size(), dummy.size());
-      size_t start = 0;
-      while (start < limit && full[start] == dummy[start]) ++start;
-      size_t suffix = 0;
-      while (suffix < limit - start && full[full.size() - 1 - suffix] == dummy[dummy.size() - 1 - suffix]) ++suffix;
+      const auto [start, suffix] = common_ends(loc.text, dummy);
       char_start = std::min(char_start, start);
-      char_end = std::max(char_end, full.size() - suffix);
+      char_end = std::max(char_end, loc.chars - suffix);
     }
     if (char_end <= char_start) return std::make_pair(-1L, -1L);
     // bisect_right(ends, char_start), bisect_left(starts, char_end)
@@ -391,7 +390,7 @@ class ChatTemplateStrategy : public PromptStrategy {
   // fully inside a trainable detail span are trained, at turn_start + token index.
   void apply_detail(const std::string& text, const std::vector<TrainDetail>& details, long turn_start,
                     const std::vector<TokenId>& ids, std::vector<TokenId>& labels) const {
-    tokenizer::Encoding enc = tok_.encode_with_offsets(text, false);
+    tokenizer::Encoding enc = tok_.encode_offsets(text, false);
     const size_t n = enc.offsets.size();
     if (n == 0) return;
     std::vector<std::pair<int64_t, int64_t>> offs(n);
@@ -448,6 +447,11 @@ std::string lower(std::string s) {
 
 std::string chat_template_source(const config::DatasetConfig& ds, const config::Config& cfg,
                                  const tokenizer::Tokenizer& tok) {
+  return chat_template_source(ds, cfg, tok.config());
+}
+
+std::string chat_template_source(const config::DatasetConfig& ds, const config::Config& cfg,
+                                 const tokenizer::TokenizerConfig& tc) {
   std::optional<std::string> choice = ds.chat_template ? ds.chat_template : cfg.chat_template;
   std::optional<std::string> jinja = ds.chat_template ? ds.chat_template_jinja : cfg.chat_template_jinja;
   if (!jinja && ds.chat_template_jinja) jinja = ds.chat_template_jinja;
@@ -458,7 +462,6 @@ std::string chat_template_source(const config::DatasetConfig& ds, const config::
     ss << in.rdbuf();
     jinja = ss.str();
   }
-  const auto& tc = tok.config();
   return chat::resolve_chat_template(*choice, jinja ? &*jinja : nullptr, tc.chat_template ? &*tc.chat_template : nullptr);
 }
 

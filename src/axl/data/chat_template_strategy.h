@@ -22,6 +22,10 @@ std::unique_ptr<PromptStrategy> make_chat_template_strategy(const config::Datase
 // chat_template_jinja naming an existing file is read from it.
 std::string chat_template_source(const config::DatasetConfig& ds, const config::Config& cfg,
                                  const tokenizer::Tokenizer& tok);
+// The same from the tokenizer folder's configuration alone (the dataset cache key needs no
+// loaded tokenizer).
+std::string chat_template_source(const config::DatasetConfig& ds, const config::Config& cfg,
+                                 const tokenizer::TokenizerConfig& tokenizer_config);
 
 // Names a template reads on its messages (message.x, message['x'], loop variables over
 // messages): the extra message keys Axolotl passes through beside the mapped ones.

@@ -97,15 +97,6 @@ std::vector<Row> read_text_lines(const std::string& path, const std::string& tex
   return rows;
 }
 
-std::string reader_for(const std::string& path, const std::string& ds_type) {
-  if (!ds_type.empty()) return ds_type;
-  std::string ext = fs::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (ext == ".json" || ext == ".jsonl") return "json";
-  if (ext == ".txt" || ext == ".text") return "text";
-  return "";
-}
-
 bool parse_bound(const std::string& s, size_t n, size_t& out) {
   if (s.empty()) return false;
   bool percent = s.back() == '%';
@@ -122,6 +113,15 @@ bool parse_bound(const std::string& s, size_t n, size_t& out) {
 }
 
 }  // namespace
+
+std::string reader_for(const std::string& path, const std::string& ds_type) {
+  if (!ds_type.empty()) return ds_type;
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".json" || ext == ".jsonl") return "json";
+  if (ext == ".txt" || ext == ".text") return "text";
+  return "";
+}
 
 std::vector<Row> read_rows_from_file(const std::string& path, const std::string& ds_type) {
   std::string kind = reader_for(path, ds_type);

@@ -18,6 +18,10 @@ struct Row {
   std::string where;             // "file:line" for messages
 };
 
+// The reader a file needs: `ds_type` when set, else by extension "json" (.json, .jsonl) or
+// "text" (.txt, .text); "" for another extension.
+std::string reader_for(const std::string& path, const std::string& ds_type = "");
+
 // Rows of one file. `ds_type` ("json", "text" or empty: by extension) picks the reader.
 // Malformed JSON throws axl::Error naming file:line.
 std::vector<Row> read_rows_from_file(const std::string& path, const std::string& ds_type = "");

@@ -156,7 +156,9 @@ TokenizedStore select(const TokenizedStore& from, const std::vector<size_t>& ind
 }  // namespace
 
 PreparedData prepare_datasets(const config::Config& cfg, const tokenizer::Tokenizer& tok, const PrepareOptions& options) {
-  if (cfg.datasets.empty()) throw Error(cfg.source_file + ": no `datasets:` to prepare");
+  if (cfg.datasets.empty())
+    throw Error(cfg.source_file + ": no `datasets:` to prepare" +
+                (cfg.pretraining_dataset.empty() ? "" : " (pretraining_dataset is streamed while training; nothing to preprocess)"));
   check_config_tokens(cfg, tok);  // config tokens must be matched as added tokens in the text
   PreparedData out;
   TokenizedStore merged = load_entries(cfg.datasets, cfg, tok, options, "train", out.stats);

@@ -72,7 +72,8 @@ Json dataset_options(const config::DatasetConfig& ds) {
   return j;
 }
 
-Json dataset_inputs(const config::DatasetConfig& ds, const config::Config& cfg, const tokenizer::Tokenizer& tok) {
+Json dataset_inputs(const config::DatasetConfig& ds, const config::Config& cfg,
+                    const tokenizer::TokenizerConfig& tokenizer_config) {
   Json j = dataset_options(ds);
   Json files = Json::array();
   for (const auto& f : dataset_file_list(ds))
@@ -81,7 +82,7 @@ Json dataset_inputs(const config::DatasetConfig& ds, const config::Config& cfg, 
   // The template text itself, so a changed named template or jinja file changes the key.
   if (ds.type.rfind("chat_template", 0) == 0 || ds.type.rfind("sharegpt", 0) == 0) {
     try {
-      j["chat_template_source_sha256"] = sha256_hex(chat_template_source(ds, cfg, tok));
+      j["chat_template_source_sha256"] = sha256_hex(chat_template_source(ds, cfg, tokenizer_config));
     } catch (const std::exception&) {
       j["chat_template_source_sha256"] = nullptr;  // preparing reports the error itself
     }
@@ -97,16 +98,31 @@ bool is_tokenizer_file(const fs::path& p) {
          ext == ".model" || ext == ".tiktoken";
 }
 
-Json tokenizer_inputs(const std::string& dir) {
+// `path` is the tokenizer folder, or its tokenizer file (whose folder gives the configuration).
+Json tokenizer_inputs(const std::string& path) {
   Json files = Json::object();
-  if (fs::is_directory(dir)) {
+  std::error_code ec;
+  const fs::path dir = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
+  if (!dir.empty() && fs::is_directory(dir, ec)) {
     std::vector<fs::path> paths;
     for (const auto& e : fs::directory_iterator(dir))
-      if (e.is_regular_file() && is_tokenizer_file(e.path())) paths.push_back(e.path());
+      if (e.is_regular_file() && (is_tokenizer_file(e.path()) || e.path() == fs::path(path))) paths.push_back(e.path());
     std::sort(paths.begin(), paths.end());
     for (const auto& p : paths) files[p.filename().string()] = sha256_file_hex(p.string());
   }
-  return {{"dir", dir}, {"files", files}};
+  return {{"dir", path}, {"files", files}};
+}
+
+// The tokenizer configuration (chat template, special tokens) without loading the tokenizer;
+// an unreadable one leaves it empty: preparing then reports the error itself.
+tokenizer::TokenizerConfig tokenizer_config_for(const std::string& path) {
+  std::error_code ec;
+  const fs::path dir = fs::is_directory(path, ec) ? fs::path(path) : fs::path(path).parent_path();
+  try {
+    return tokenizer::load_tokenizer_config(dir.empty() ? fs::path(".") : dir);
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 Json stats_to_json(const DatasetStats& s) {
@@ -161,8 +177,7 @@ void remove_leftovers(const std::string& root) {
 
 }  // namespace
 
-Json prepared_cache_inputs(const config::Config& cfg, const tokenizer::Tokenizer& tok, const PrepareOptions& options,
-                           uint32_t format_version) {
+Json prepared_cache_inputs(const config::Config& cfg, const PrepareOptions& options, uint32_t format_version) {
   Json j;
   j["format_version"] = format_version;
   j["store_format_version"] = kTokenizedStoreFormatVersion;
@@ -183,11 +198,13 @@ Json prepared_cache_inputs(const config::Config& cfg, const tokenizer::Tokenizer
                          {"pad_token", opt(st.pad_token)}, {"unk_token", opt(st.unk_token)},
                          {"additional_special_tokens", st.additional_special_tokens}};
   j["tokens"] = cfg.tokens;
-  j["tokenizer"] = tokenizer_inputs(tokenizer_dir_for(cfg));
-  j["tokenizer"]["vocab_size"] = tok.vocab_size();  // with the config tokens added
+  // The tokenizer files and the config tokens above fix the tokenizer (its vocab size too).
+  const std::string tokenizer_path = tokenizer_dir_for(cfg);
+  j["tokenizer"] = tokenizer_inputs(tokenizer_path);
+  const tokenizer::TokenizerConfig tokenizer_config = tokenizer_config_for(tokenizer_path);
   Json train = Json::array(), test = Json::array();
-  for (const auto& ds : cfg.datasets) train.push_back(dataset_inputs(ds, cfg, tok));
-  for (const auto& ds : cfg.test_datasets) test.push_back(dataset_inputs(ds, cfg, tok));
+  for (const auto& ds : cfg.datasets) train.push_back(dataset_inputs(ds, cfg, tokenizer_config));
+  for (const auto& ds : cfg.test_datasets) test.push_back(dataset_inputs(ds, cfg, tokenizer_config));
   j["datasets"] = train;
   j["test_datasets"] = test;
   return j;
@@ -268,15 +285,22 @@ std::string publish_prepared_cache(const std::string& root, const std::string& k
 
 PreparedData prepare_datasets_cached(const config::Config& cfg, const tokenizer::Tokenizer& tok,
                                      const PrepareOptions& options, const CacheOptions& cache, CacheOutcome* outcome) {
+  return prepare_datasets_cached(
+      cfg, [&tok]() -> const tokenizer::Tokenizer& { return tok; }, options, cache, outcome);
+}
+
+PreparedData prepare_datasets_cached(const config::Config& cfg,
+                                     const std::function<const tokenizer::Tokenizer&()>& tokenizer,
+                                     const PrepareOptions& options, const CacheOptions& cache, CacheOutcome* outcome) {
   auto log = [&](const std::string& line) {
     if (cache.log) cache.log(line);
   };
   CacheOutcome local;
   CacheOutcome& oc = outcome ? *outcome : local;
   oc = CacheOutcome{};
-  if (!cache.use_cache) return prepare_datasets(cfg, tok, options);
+  if (!cache.use_cache) return prepare_datasets(cfg, tokenizer(), options);
 
-  const Json inputs = prepared_cache_inputs(cfg, tok, options);
+  const Json inputs = prepared_cache_inputs(cfg, options);
   oc.key = prepared_cache_key(inputs);
   const std::string root = prepared_cache_root(cfg);
   oc.dir = (fs::path(root) / oc.key).string();
@@ -294,7 +318,7 @@ PreparedData prepare_datasets_cached(const config::Config& cfg, const tokenizer:
       damaged = true;
     }
   }
-  PreparedData built = prepare_datasets(cfg, tok, options);
+  PreparedData built = prepare_datasets(cfg, tokenizer(), options);
   if (!cache.write) return built;
   remove_leftovers(root);
   if (damaged || cache.rebuild) discard_folder(root, oc.key);

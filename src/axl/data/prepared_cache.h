@@ -26,9 +26,9 @@ namespace axl::data {
 constexpr uint32_t kPreparedCacheFormatVersion = 1;
 constexpr const char* kDefaultPreparedPath = "last_run_prepared";
 
-// The key's inputs, canonical and readable (what manifest.json records).
-nlohmann::ordered_json prepared_cache_inputs(const config::Config& cfg, const tokenizer::Tokenizer& tok,
-                                             const PrepareOptions& options,
+// The key's inputs, canonical and readable (what manifest.json records). They need no loaded
+// tokenizer (its files are hashed), so a cache hit never loads one.
+nlohmann::ordered_json prepared_cache_inputs(const config::Config& cfg, const PrepareOptions& options,
                                              uint32_t format_version = kPreparedCacheFormatVersion);
 // SHA-256 hex of the inputs' compact dump.
 std::string prepared_cache_key(const nlohmann::ordered_json& inputs);
@@ -53,6 +53,12 @@ struct CacheOptions {
 // its memory-mapped files), else prepares and publishes one. A cache that cannot be written
 // (read-only folder) is a warning, not an error.
 PreparedData prepare_datasets_cached(const config::Config& cfg, const tokenizer::Tokenizer& tok,
+                                     const PrepareOptions& options = {}, const CacheOptions& cache = {},
+                                     CacheOutcome* outcome = nullptr);
+// The same with the tokenizer loaded on demand: `tokenizer` is called only when the datasets
+// must be prepared (no matching cache), so a cache hit skips loading it.
+PreparedData prepare_datasets_cached(const config::Config& cfg,
+                                     const std::function<const tokenizer::Tokenizer&()>& tokenizer,
                                      const PrepareOptions& options = {}, const CacheOptions& cache = {},
                                      CacheOutcome* outcome = nullptr);
 

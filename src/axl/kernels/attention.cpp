@@ -5,6 +5,7 @@
 #include <string>
 
 #include "axl/core/error.h"
+#include "axl/kernels/flash_varlen.h"
 #include "axl/kernels/packed_attention.h"
 
 namespace axl::kernels {
@@ -59,8 +60,10 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   // over the row (bench/packed_training.cpp measures it); eager keeps the mask as the reference.
   if (spec.impl != AttentionImpl::Eager && q.device().is_cpu() && can_attend_per_segment(spec, batch, tq, tk))
     return attention_per_segment(q, k, v, spec);
+  // Packed rows on CUDA: flash attention's varlen kernel with cu_seqlens (off until verified).
+  if (spec.impl != AttentionImpl::Eager && can_use_flash_varlen(q, k, v, spec))
+    return flash_varlen_attention(q, k, v, spec);
   const double scale = spec.scale > 0 ? spec.scale : 1.0 / std::sqrt(static_cast<double>(d));
-  at::Tensor kx = repeat_kv(k, n_rep), vx = repeat_kv(v, n_rep);
 
   bool use_sdpa = spec.impl == AttentionImpl::Sdpa ||
                   (spec.impl == AttentionImpl::Auto && spec.softcap == 0.0);
@@ -72,6 +75,11 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   bool sees_all = !spec.key_padding_mask.defined() && !spec.cu_seqlens.defined() &&
                   tq == 1 && spec.q_offset + 1 == tk &&
                   (spec.sliding_window == 0 || spec.sliding_window >= tk);
+  // Half precision on CUDA: flash reads the grouped K/V heads as they are (no expanded copies).
+  const bool half = q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf;
+  if (use_sdpa && plain_causal && q.is_cuda() && half && n_rep > 1)
+    return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true, scale, /*enable_gqa=*/true);
+  at::Tensor kx = repeat_kv(k, n_rep), vx = repeat_kv(v, n_rep);
   if (use_sdpa) {
     if (plain_causal)
       return at::scaled_dot_product_attention(q, kx, vx, {}, 0.0, /*is_causal=*/true, scale);

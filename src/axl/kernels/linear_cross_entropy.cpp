@@ -12,22 +12,26 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+// Logits and the loss in float32 (float64 for float64 inputs: the exactness tests).
+at::ScalarType loss_dtype(at::ScalarType input) { return input == at::kDouble ? at::kDouble : at::kFloat; }
+
 struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& hidden, const at::Tensor& weight,
                             const at::Tensor& targets, int64_t ignore_index, int64_t chunk_rows) {
     const int64_t n = hidden.size(0);
     const bool need_dh = hidden.requires_grad(), need_dw = weight.requires_grad();
+    const at::ScalarType wide = loss_dtype(hidden.scalar_type());
     const at::Tensor h = hidden.contiguous();
     // Gradients are made at the GEMMs' dtype; the weight's is summed over chunks in float32.
     at::Tensor dh = need_dh ? at::empty_like(h) : at::Tensor();
-    at::Tensor dw = need_dw ? at::zeros(weight.sizes(), weight.options().dtype(at::kFloat)) : at::Tensor();
-    at::Tensor total = at::zeros({}, hidden.options().dtype(at::kFloat));
+    at::Tensor dw = need_dw ? at::zeros(weight.sizes(), weight.options().dtype(wide)) : at::Tensor();
+    at::Tensor total = at::zeros({}, hidden.options().dtype(wide));
     const at::Tensor wt = weight.t();
     for (int64_t start = 0; start < n; start += chunk_rows) {
       const int64_t rows = std::min(chunk_rows, n - start);
       const at::Tensor hc = h.narrow(0, start, rows);
       const at::Tensor tc = targets.narrow(0, start, rows);
-      at::Tensor logits = at::mm(hc, wt).to(at::kFloat);  // [rows, V], ours to overwrite
+      at::Tensor logits = at::mm(hc, wt).to(wide);  // [rows, V], ours to overwrite
       const at::Tensor valid = tc.ne(ignore_index);
       const at::Tensor safe = at::where(valid, tc, at::zeros_like(tc)).unsqueeze(1);
       const at::Tensor lse = at::logsumexp(logits, 1, /*keepdim=*/true);
@@ -65,7 +69,7 @@ struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy>
 }  // namespace
 
 bool linear_cross_entropy_supports(at::ScalarType dtype) {
-  return dtype == at::kFloat || dtype == at::kBFloat16;
+  return dtype == at::kFloat || dtype == at::kBFloat16 || dtype == at::kDouble;
 }
 
 at::Tensor linear_cross_entropy_sum(const at::Tensor& hidden, const at::Tensor& weight, const at::Tensor& targets,
@@ -74,14 +78,14 @@ at::Tensor linear_cross_entropy_sum(const at::Tensor& hidden, const at::Tensor& 
       hidden.size(0) != targets.size(0) || hidden.scalar_type() != weight.scalar_type())
     throw std::invalid_argument("linear_cross_entropy_sum: hidden [N, H], weight [V, H] (same dtype), targets [N]");
   if (!linear_cross_entropy_supports(hidden.scalar_type()))
-    throw std::invalid_argument("linear_cross_entropy_sum: float32 or bfloat16 only");
+    throw std::invalid_argument("linear_cross_entropy_sum: float32, bfloat16 or float64 only");
   if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, weight.size(0)));
   return LinearCrossEntropy::apply(hidden, weight, targets.to(at::kLong), ignore_index, chunk_rows);
 }
 
 at::Tensor linear_cross_entropy_sum_reference(const at::Tensor& hidden, const at::Tensor& weight,
                                               const at::Tensor& targets, int64_t ignore_index) {
-  at::Tensor logits = at::linear(hidden, weight).to(at::kFloat);
+  at::Tensor logits = at::linear(hidden, weight).to(loss_dtype(hidden.scalar_type()));
   return at::cross_entropy_loss(logits, targets.to(at::kLong), {}, at::Reduction::Sum, ignore_index);
 }
 

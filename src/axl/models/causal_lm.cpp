@@ -3,8 +3,11 @@
 #include <cmath>
 
 #include "axl/core/error.h"
+#include "axl/kernels/lora_mlp_function.h"
 #include "axl/kernels/norms.h"
+#include "axl/kernels/rms_norm_function.h"
 #include "axl/kernels/rope.h"
+#include "axl/kernels/rope_inplace.h"
 #include "axl/models/weight_names.h"
 
 namespace axl::models {
@@ -36,6 +39,32 @@ at::Tensor activation(const std::string& name, const at::Tensor& x) {
   throw Error("unsupported activation '" + name + "'");
 }
 
+// Every slot as "frozen base + at most one plain low-rank update", or nullopt when one is not.
+std::optional<std::vector<kernels::LowRankLinear>> low_rank_slots(
+    std::initializer_list<const std::optional<LinearSlot>*> slots) {
+  std::vector<kernels::LowRankLinear> out;
+  for (const auto* s : slots) {
+    if (!s->has_value()) return std::nullopt;
+    std::optional<kernels::LowRankLinear> p = (*s)->low_rank();
+    if (!p) return std::nullopt;
+    out.push_back(std::move(*p));
+  }
+  return out;
+}
+
+// The norm through the fused RMSNorm function when asked (RMS kinds only).
+at::Tensor norm_forward(const Norm& norm, const at::Tensor& x, const kernels::FusedOps& fused) {
+  if (fused.rms_norm && norm.kind != NormKind::LayerNorm)
+    return kernels::rms_norm_fused(x, norm.weight, norm.eps, norm.kind == NormKind::RMSPlusOne);
+  return norm.forward(x);
+}
+
+// A projection's output [B, T, heads * D] rotated in place (a copy first if it is a view).
+at::Tensor rope_in_place(const at::Tensor& t, int64_t head_dim, const at::Tensor& cos, const at::Tensor& sin) {
+  const at::Tensor target = kernels::can_rotate_in_place(t) ? t : t.clone(at::MemoryFormat::Contiguous);
+  return kernels::apply_rope_inplace_(target, head_dim, cos, sin);
+}
+
 // [B, T, heads * D] -> [B, heads, T, D]
 at::Tensor split_heads(const at::Tensor& x, int64_t heads, int64_t d) {
   return x.view({x.size(0), x.size(1), heads, d}).transpose(1, 2);
@@ -50,8 +79,13 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
   const ModelConfig& c = config;
   const int64_t d = c.head_dim, nq = c.num_heads * d, nkv = c.num_kv_heads * d;
   at::Tensor q, k, v;
-  if (layer.qkv) {
-    at::Tensor fused = layer.qkv->forward(x);
+  std::optional<std::vector<kernels::LowRankLinear>> qkv_parts;
+  if (in.fused.lora_qkv) qkv_parts = layer.qkv ? low_rank_slots({&layer.qkv}) : low_rank_slots({&layer.q, &layer.k, &layer.v});
+  if (qkv_parts && !layer.qkv) {
+    const std::vector<at::Tensor> outs = kernels::lora_linear_group(x, *qkv_parts);
+    q = outs[0], k = outs[1], v = outs[2];
+  } else if (layer.qkv) {
+    at::Tensor fused = qkv_parts ? kernels::lora_linear_group(x, *qkv_parts)[0] : layer.qkv->forward(x);
     q = fused.narrow(-1, 0, nq);
     k = fused.narrow(-1, nq, nkv);
     v = fused.narrow(-1, nq + nkv, nkv);
@@ -60,6 +94,13 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
     k = layer.k->forward(x);
     v = layer.v->forward(x);
   }
+  // In place on the projections' outputs, before the heads are split (per-head q/k norms
+  // come between the two on Qwen3/Gemma 3: those keep the plain path).
+  const bool rotate_in_place = in.fused.rope && !c.learned_positions && !layer.q_norm.defined();
+  if (rotate_in_place) {
+    q = rope_in_place(q, d, cos, sin);
+    k = rope_in_place(k, d, cos, sin);
+  }
   q = split_heads(q, c.num_heads, d);
   k = split_heads(k, c.num_kv_heads, d);
   v = split_heads(v, c.num_kv_heads, d);
@@ -67,7 +108,7 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
     q = layer.q_norm.forward(q);
     k = layer.k_norm.forward(k);
   }
-  if (!c.learned_positions) {
+  if (!c.learned_positions && !rotate_in_place) {
     q = kernels::apply_rope(q, cos, sin);
     k = kernels::apply_rope(k, cos, sin);
   }
@@ -99,18 +140,27 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
   }
   at::Tensor out = kernels::attention(q, k, v, spec);  // [B, H, T, D]
   out = out.transpose(1, 2).reshape({x.size(0), x.size(1), nq});
+  if (in.fused.lora_o)
+    if (auto o_parts = low_rank_slots({&layer.o})) return kernels::lora_linear_group(out, *o_parts)[0];
   return layer.o->forward(out);
 }
 
-at::Tensor CausalLM::mlp_block(const DecoderLayer& layer, const at::Tensor& x) const {
+at::Tensor CausalLM::mlp_block(const DecoderLayer& layer, const at::Tensor& x, const kernels::FusedOps& fused) const {
   const std::string& act = config.activation;
+  if (fused.lora_mlp && act == "silu" && layer.gate)
+    if (auto parts = low_rank_slots({&layer.gate, &layer.up, &layer.down}))
+      return kernels::lora_swiglu_mlp(x, (*parts)[0], (*parts)[1], (*parts)[2]);
   if (layer.gate_up) {
     at::Tensor gu = layer.gate_up->forward(x);
     const int64_t n = gu.size(-1) / 2;
     return layer.down->forward(activation(act, gu.narrow(-1, 0, n)) * gu.narrow(-1, n, n));
   }
-  if (layer.gate)
-    return layer.down->forward(activation(act, layer.gate->forward(x)) * layer.up->forward(x));
+  if (layer.gate) {
+    // gate before up, as transformers runs them: their LoRA dropout masks come off the random
+    // stream in that order (the fused MLP draws them so too).
+    const at::Tensor gate = activation(act, layer.gate->forward(x));
+    return layer.down->forward(gate * layer.up->forward(x));
+  }
   return layer.down->forward(activation(act, layer.up->forward(x)));
 }
 
@@ -118,10 +168,10 @@ at::Tensor CausalLM::layer_forward(int64_t index, const at::Tensor& x, const at:
                                    const at::Tensor& sin, const ForwardInput& in,
                                    const LayerPrefix& prefix) const {
   const DecoderLayer& layer = layers[static_cast<std::size_t>(index)];
-  at::Tensor a = attention_block(layer, layer.attn_norm.forward(x), index, cos, sin, in, prefix);
+  at::Tensor a = attention_block(layer, norm_forward(layer.attn_norm, x, in.fused), index, cos, sin, in, prefix);
   if (layer.attn_out_norm.defined()) a = layer.attn_out_norm.forward(a);
   at::Tensor h = x + a;
-  at::Tensor m = mlp_block(layer, layer.mlp_norm.forward(h));
+  at::Tensor m = mlp_block(layer, norm_forward(layer.mlp_norm, h, in.fused), in.fused);
   if (layer.mlp_out_norm.defined()) m = layer.mlp_out_norm.forward(m);
   return h + m;
 }
@@ -232,7 +282,7 @@ at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all
     }, extra);
   }
   if (cache != nullptr) cache->length += t;
-  x = final_norm.forward(x);
+  x = norm_forward(final_norm, x, in.fused);
   if (all_hidden) all_hidden->push_back(x);
   return x;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "axl/kernels/attention.h"
+#include "axl/kernels/fused_ops.h"
 #include "axl/models/linear_slot.h"
 #include "axl/models/model_config.h"
 
@@ -88,6 +89,9 @@ struct ForwardInput {
   bool output_hidden_states = false;
   kernels::AttentionImpl attention = kernels::AttentionImpl::Auto;
   LayerRunner layer_runner;    // optional: wraps every decoder layer's call
+  // Fused autograd functions for training (kernels/fused_ops.h); a block whose slots are not
+  // all "frozen base + one plain LoRA" keeps the plain path.
+  kernels::FusedOps fused;
 };
 
 struct ForwardOutput {
@@ -128,7 +132,7 @@ class CausalLM {
   at::Tensor attention_block(const DecoderLayer& layer, const at::Tensor& x, int64_t layer_index,
                              const at::Tensor& cos, const at::Tensor& sin,
                              const ForwardInput& in, const LayerPrefix& prefix) const;
-  at::Tensor mlp_block(const DecoderLayer& layer, const at::Tensor& x) const;
+  at::Tensor mlp_block(const DecoderLayer& layer, const at::Tensor& x, const kernels::FusedOps& fused) const;
 };
 
 // Virtual tokens (prompt tuning) put extra positions in front of the real ones: their labels

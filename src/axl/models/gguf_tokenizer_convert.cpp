@@ -84,6 +84,22 @@ const PreTokenizerSpec* find_pre_tokenizer(const std::string& name) {
   return nullptr;
 }
 
+}  // namespace
+
+std::optional<std::string> gguf_pre_tokenizer_name(const std::vector<std::string>& regexes, bool ignore_merges,
+                                                   bool clean_spaces) {
+  const PreTokenizerSpec* regex_match = nullptr;
+  for (const auto& s : pre_tokenizer_specs()) {
+    if (s.regexes != regexes) continue;
+    if (s.ignore_merges == ignore_merges && s.clean_spaces == clean_spaces) return s.names.front();
+    if (!regex_match) regex_match = &s;
+  }
+  if (regex_match) return regex_match->names.front();
+  return std::nullopt;
+}
+
+namespace {
+
 std::string known_pre_tokenizers() {
   std::string out;
   for (const auto& s : pre_tokenizer_specs())

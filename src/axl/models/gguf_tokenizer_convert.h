@@ -29,6 +29,13 @@ struct HfTokenizerFiles {
   std::vector<std::string> notes;             // one line each, for the user (e.g. a fallback taken)
 };
 
+// The inverse, for `axolotl export gguf`: the tokenizer.ggml.pre name (the first of its
+// group) whose split regexes are `regexes`, in order; among names with the same regexes, the
+// one whose ignore_merges / clean_up_tokenization_spaces flags also match. nullopt when no
+// pre-tokenizer llama.cpp knows splits that way.
+std::optional<std::string> gguf_pre_tokenizer_name(const std::vector<std::string>& regexes, bool ignore_merges,
+                                                   bool clean_spaces);
+
 // nullopt when the GGUF carries no tokenizer at all (neither tokenizer.ggml.model nor
 // tokenizer.ggml.tokens). Missing or malformed tokenizer metadata throws axl::Error.
 std::optional<HfTokenizerFiles> hf_tokenizer_from_gguf(const GgufFile& gguf);

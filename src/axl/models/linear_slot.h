@@ -7,8 +7,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "axl/kernels/lora_linear_function.h"
 
 namespace axl::models {
 
@@ -34,6 +37,14 @@ class DenseBase : public SlotBase {
 
 struct LinearSlot;
 
+// A single low-rank update on a slot's output: + scaling * B (A dropout(x)). What a plain LoRA
+// layer reports so the decoder may run the slot inside a fused function.
+struct LowRankUpdate {
+  at::Tensor a, b;  // [r, in], [out, r]
+  double scaling = 1.0;
+  double dropout = 0.0;  // 0 outside training
+};
+
 // An adapter wraps the slot's computation: `base(x')` runs the base and the bias on whatever
 // input the adapter chooses (IA3 scales inputs, LoRA adds to the output, DoRA rescales it).
 class SlotAdapter {
@@ -41,6 +52,9 @@ class SlotAdapter {
   using BaseFn = std::function<at::Tensor(const at::Tensor&)>;
   virtual ~SlotAdapter() = default;
   virtual at::Tensor forward(const at::Tensor& x, const LinearSlot& slot, const BaseFn& base) = 0;
+  // Set only by an adapter whose forward is exactly base(x) + LowRankUpdate (plain LoRA);
+  // DoRA, IA3 and the rest keep nullopt and the slot's own forward.
+  virtual std::optional<LowRankUpdate> low_rank_update() const { return std::nullopt; }
 };
 
 struct LinearSlot {
@@ -56,6 +70,26 @@ struct LinearSlot {
   at::Tensor forward(const at::Tensor& x) const {
     if (adapters.empty()) return forward_base(x);
     return forward_from(x, adapters.size());
+  }
+  // The slot as "frozen base + at most one low-rank update", for the fused functions
+  // (kernels/lora_linear_function.h); nullopt for anything else (a trainable base or bias,
+  // several adapters, an adapter that is not a plain low-rank update).
+  std::optional<kernels::LowRankLinear> low_rank() const {
+    if (adapters.size() > 1 || (bias.defined() && bias.requires_grad())) return std::nullopt;
+    if (auto* dense = dynamic_cast<const DenseBase*>(base.get()); dense && dense->weight.requires_grad())
+      return std::nullopt;
+    kernels::LowRankLinear out;
+    std::shared_ptr<SlotBase> b = base;
+    out.weight = [b] { return b->dense_weight(); };  // a quantized base dequantises per call
+    out.bias = bias;
+    if (adapters.empty()) return out;
+    const std::optional<LowRankUpdate> u = adapters[0]->low_rank_update();
+    if (!u) return std::nullopt;
+    out.lora_a = u->a;
+    out.lora_b = u->b;
+    out.scaling = u->scaling;
+    out.dropout = u->dropout;
+    return out;
   }
 
  private:

@@ -13,6 +13,8 @@ class DoraLayer : public LoraLayer {
   at::Tensor forward(const at::Tensor& x, const models::LinearSlot& slot, const BaseFn& base) override;
   std::vector<std::pair<std::string, at::Tensor*>> tensors() override;
   at::Tensor merged_weight(const at::Tensor& weight) const override;
+  // DoRA rescales the output: not a plain low-rank update, so never fused.
+  std::optional<models::LowRankUpdate> low_rank_update() const override { return std::nullopt; }
 
   // ||W + s B A|| per output row of the slot's [out, in] weight, float32, without gradient:
   // the magnitude PEFT initialises with (so a fresh DoRA adapter changes nothing) and the

@@ -8,6 +8,7 @@
 #include "axl/peft/dora_layer.h"
 #include "axl/peft/lora_layer.h"
 #include "axl/peft/modules_to_save.h"
+#include "axl/quant/loftq.h"
 
 namespace axl::peft {
 
@@ -39,6 +40,7 @@ void init_lora(at::Tensor& a, at::Tensor& b, LoraInit init, int64_t r, at::Gener
       a.normal_(0.0, 1.0 / static_cast<double>(r), gen);
       b.zero_();
       break;
+    case LoraInit::Loftq: break;  // attach_lora runs quant::apply_loftq instead
   }
 }
 
@@ -66,9 +68,17 @@ Adapter attach_lora(models::CausalLM& model, const LoraConfig& config_in, uint64
   for (models::LinearSlot* slot : model.slots()) {
     if (!targets.matches(slot->name, slot == &model.lm_head)) continue;
     const int64_t r = config->rank_for(slot->name);
-    at::Tensor a = at::empty({r, slot->base->in_features()}, at::kFloat);
-    at::Tensor b = at::empty({slot->base->out_features(), r}, at::kFloat);
-    init_lora(a, b, config->init, r, gen);
+    at::Tensor a, b;
+    if (config->init == LoraInit::Loftq) {
+      // LoftQ: the base becomes the quantized Q and B A starts at the SVD of W - Q.
+      quant::LoftqResult f = quant::apply_loftq(*slot, {config->loftq_bits, r, config->loftq_iter});
+      a = f.lora_a;
+      b = f.lora_b;
+    } else {
+      a = at::empty({r, slot->base->in_features()}, at::kFloat);
+      b = at::empty({slot->base->out_features(), r}, at::kFloat);
+      init_lora(a, b, config->init, r, gen);
+    }
     a = a.to(model.device()).requires_grad_(true);
     b = b.to(model.device()).requires_grad_(true);
     std::shared_ptr<LoraLayer> layer;

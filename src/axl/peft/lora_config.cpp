@@ -19,6 +19,19 @@ bool is_null_or(const nlohmann::json& j, const char* key, const nlohmann::json& 
   return !j.contains(key) || j[key].is_null() || j[key] == neutral;
 }
 
+// PEFT's rules: "loftq" needs a non-empty loftq_config; loftq_bits 4 or 8, loftq_iter >= 1.
+void read_loftq_config(const nlohmann::json& j, const std::string& source, LoraConfig& c) {
+  if (!j.contains("loftq_config") || !j["loftq_config"].is_object() || j["loftq_config"].empty())
+    throw Error(source + ": init_lora_weights \"loftq\" needs loftq_config, e.g. {\"loftq_bits\": 4, \"loftq_iter\": 1}");
+  const auto& q = j["loftq_config"];
+  c.loftq_bits = q.value("loftq_bits", 4);
+  c.loftq_iter = q.value("loftq_iter", 1);
+  if (c.loftq_bits != 4 && c.loftq_bits != 8)
+    throw Error(source + ": loftq_config.loftq_bits must be 4 or 8 (got " + std::to_string(c.loftq_bits) + ")");
+  if (c.loftq_iter < 1)
+    throw Error(source + ": loftq_config.loftq_iter must be at least 1 (got " + std::to_string(c.loftq_iter) + ")");
+}
+
 }  // namespace
 
 nlohmann::json LoraConfig::to_json() const {
@@ -38,10 +51,13 @@ nlohmann::json LoraConfig::to_json() const {
     case LoraInit::Default: j["init_lora_weights"] = true; break;
     case LoraInit::Random: j["init_lora_weights"] = false; break;
     case LoraInit::Gaussian: j["init_lora_weights"] = "gaussian"; break;
+    case LoraInit::Loftq: j["init_lora_weights"] = "loftq"; break;
   }
   j["layer_replication"] = nullptr;
   targets_to_config(target_modules, j);  // target_modules, exclude_modules, layers_*
-  j["loftq_config"] = nlohmann::json::object();
+  j["loftq_config"] = init == LoraInit::Loftq
+                          ? nlohmann::json{{"loftq_bits", loftq_bits}, {"loftq_iter", loftq_iter}}
+                          : nlohmann::json::object();
   j["lora_alpha"] = number(lora_alpha);
   j["lora_bias"] = false;
   j["lora_dropout"] = lora_dropout;
@@ -81,6 +97,9 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& sou
         c.init = w.get<bool>() ? LoraInit::Default : LoraInit::Random;
       } else if (w.is_string() && w.get<std::string>() == "gaussian") {
         c.init = LoraInit::Gaussian;
+      } else if (w.is_string() && w.get<std::string>() == "loftq") {
+        c.init = LoraInit::Loftq;
+        read_loftq_config(j, source, c);
       } else {
         unsupported("init_lora_weights " + w.dump());
       }

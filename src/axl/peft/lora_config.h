@@ -12,7 +12,7 @@
 
 namespace axl::peft {
 
-enum class LoraInit { Default, Random, Gaussian };  // true, false, "gaussian"
+enum class LoraInit { Default, Random, Gaussian, Loftq };  // true, false, "gaussian", "loftq"
 
 class LoraConfig : public AdapterConfig {
  public:
@@ -23,6 +23,9 @@ class LoraConfig : public AdapterConfig {
   bool use_dora = false;  // DoRA: a learned magnitude per output row (dora_layer.h)
   bool fan_in_fan_out = false;
   LoraInit init = LoraInit::Default;
+  // loftq_config (used with init "loftq"; quant/loftq.h): PEFT's LoftQConfig defaults.
+  int loftq_bits = 4;
+  int loftq_iter = 1;
   // Unset means PEFT's default targets for the model type (filled in when attaching).
   std::optional<TargetModules> target_modules;
   std::vector<std::string> modules_to_save;

@@ -13,6 +13,10 @@ class LoraLayer : public AdapterLayer {
   std::vector<std::pair<std::string, at::Tensor*>> tensors() override;
   at::Tensor merged_weight(const at::Tensor& weight) const override;
   void set_training(bool training) override { training_ = training; }
+  // y = base(x) + scaling * B A dropout(x): the fused LoRA functions may run this slot.
+  std::optional<models::LowRankUpdate> low_rank_update() const override {
+    return models::LowRankUpdate{lora_a, lora_b, scaling, training_ ? dropout : 0.0};
+  }
 
   // scaling * B A in the slot's [out, in] layout, float32. Our slots always hold [out, in]
   // (GPT-2's Conv1D weights are transposed on load), so fan_in_fan_out needs no transpose

@@ -1,5 +1,7 @@
 #include "axl/quant/dequant_cuda.h"
 
+#include "axl/kernels/cuda_switch.h"
+
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -15,7 +17,7 @@ namespace axl::quant {
 bool dequantize_4bit_cuda_available() {
 #ifdef AXL_WITH_QUANT_CUDA
   const char* on = std::getenv("AXL_QUANT_CUDA_DEQUANT");
-  return on && std::string(on) == "1";
+  return (on && std::string(on) == "1") || kernels::cuda::enabled(kernels::cuda::Kernel::Nf4Dequant);
 #else
   return false;
 #endif

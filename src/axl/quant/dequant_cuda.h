@@ -6,7 +6,8 @@
 
 namespace axl::quant {
 
-// True when the kernel was compiled in and AXL_QUANT_CUDA_DEQUANT=1 (off until verified on a GPU).
+// True when the kernel was compiled in and AXL_QUANT_CUDA_DEQUANT=1 or AXL_CUDA_KERNELS names
+// nf4_dequant (kernels/cuda_switch.h; off until verified on a GPU).
 bool dequantize_4bit_cuda_available();
 // `out`: a contiguous bf16 CUDA tensor of q.numel() elements; q's tensors on the same device.
 void dequantize_4bit_cuda(const Quantized4bit& q, at::Tensor& out);

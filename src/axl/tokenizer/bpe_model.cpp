@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "axl/core/error.h"
+#include "axl/tokenizer/bpe_word_cache.h"
 #include "axl/tokenizer/byte_level.h"
 #include "axl/tokenizer/json_util.h"
 #include "axl/tokenizer/model.h"
@@ -18,7 +19,6 @@ namespace axl::tokenizer {
 namespace {
 
 constexpr size_t kMaxCachedWord = 256;    // bytes; longer words are not cached
-constexpr size_t kMaxCacheEntries = 1 << 17;
 
 std::atomic<uint64_t> next_instance{1};
 
@@ -41,25 +41,37 @@ struct CandidateAfter {  // min-heap on (rank, pos)
 };
 
 // Per-thread word cache, one per model instance (keyed by a serial, never by address).
-using WordCache = std::unordered_map<std::string, std::vector<ModelToken>>;
+using WordCache = BpeWordCache;
 WordCache& cache_for(uint64_t instance) {
   thread_local std::unordered_map<uint64_t, WordCache> caches;
+  thread_local uint64_t last_instance = 0;  // serials start at 1
+  thread_local WordCache* last = nullptr;
+  if (instance == last_instance) return *last;  // one lookup per word otherwise
   auto it = caches.find(instance);
-  if (it != caches.end()) return it->second;
-  if (caches.size() >= 8) caches.clear();
-  return caches[instance];
+  if (it == caches.end()) {
+    if (caches.size() >= 8) caches.clear();
+    it = caches.emplace(instance, WordCache()).first;
+  }
+  last_instance = instance;
+  last = &it->second;
+  return *last;
 }
 
 class BpeModel : public Model {
  public:
-  BpeModel(const nlohmann::json& j, bool byte_level) : byte_level_(byte_level), instance_(next_instance++) {
+  BpeModel(const nlohmann::json& j, bool byte_level, const BpeTables* tables)
+      : byte_level_(byte_level), instance_(next_instance++) {
     const std::string what = "tokenizer.json: model BPE";
-    auto vit = j.find("vocab");
-    if (vit == j.end() || !vit->is_object()) throw Error(what + ": \"vocab\" must be an object");
-    ids_.reserve(vit->size());
-    for (auto it = vit->begin(); it != vit->end(); ++it) {
-      if (!it.value().is_number_integer()) throw Error(what + ": vocab entry '" + it.key() + "' has no integer id");
-      add_token(it.key(), it.value().get<int32_t>());
+    BpeTables from_json;
+    if (!tables) {
+      from_json = tables_from_json(j, what);
+      tables = &from_json;
+    }
+    ids_.reserve(tables->vocab.size());
+    constexpr size_t kAhead = 8;  // prefetch distance: inserts miss the cache, overlap the misses
+    for (size_t i = 0; i < tables->vocab.size(); ++i) {
+      if (i + kAhead < tables->vocab.size()) ids_.prefetch(tables->vocab[i + kAhead].first);
+      add_token(tables->vocab[i].first, tables->vocab[i].second);
     }
     byte_fallback_ = json_bool(j, "byte_fallback", false);
     ignore_merges_ = json_bool(j, "ignore_merges", false);
@@ -71,18 +83,44 @@ class BpeModel : public Model {
     std::string unk = json_string_or(j, "unk_token", "");
     if (!unk.empty()) unk_id_ = ids_.find(unk);
 
+    // Each id's first and last unit (raw byte in byte mode, else character; -1 when none),
+    // which is what the merge edges are made of.
+    std::vector<int32_t> first_unit(tokens_.size(), -1), last_unit(tokens_.size(), -1);
     if (byte_level_) {
       // Vocabulary keyed by the raw bytes each entry spells; entries that are not pure
       // stand-in characters can never come out of byte-level BPE and are skipped.
       raw_ids_.reserve(ids_.size());
-      std::string raw;
-      for (size_t id = 0; id < tokens_.size(); ++id) {
-        raw.clear();
-        if (has_[id] && byte_level::decode(tokens_[id], raw)) raw_ids_.set(raw, static_cast<int32_t>(id));
+      constexpr size_t kBatch = 16;  // decoded and prefetched a batch ahead of the inserts
+      std::string raw[kBatch];
+      bool ok[kBatch];
+      for (size_t base = 0; base < tokens_.size(); base += kBatch) {
+        const size_t n = std::min(kBatch, tokens_.size() - base);
+        for (size_t k = 0; k < n; ++k) {
+          raw[k].clear();
+          ok[k] = has_[base + k] && byte_level::decode(tokens_[base + k], raw[k]);
+          if (ok[k]) raw_ids_.prefetch(raw[k]);
+        }
+        for (size_t k = 0; k < n; ++k) {
+          if (!ok[k]) continue;
+          raw_ids_.set(raw[k], static_cast<int32_t>(base + k));
+          if (raw[k].empty()) continue;
+          first_unit[base + k] = static_cast<unsigned char>(raw[k][0]);
+          last_unit[base + k] = static_cast<unsigned char>(raw[k].back());
+        }
       }
       std::string p, s;
       if (byte_level::decode(prefix_, p)) prefix_ = p;
       if (byte_level::decode(suffix_, s)) suffix_ = s;
+    } else {
+      for (size_t id = 0; id < tokens_.size(); ++id) {
+        const std::string& t = tokens_[id];
+        if (!has_[id] || t.empty()) continue;
+        size_t j = t.size() - 1;
+        while (j > 0 && (static_cast<unsigned char>(t[j]) & 0xC0) == 0x80) --j;
+        last_unit[id] = static_cast<int32_t>(utf8::next(t, j));
+        size_t k = 0;
+        first_unit[id] = static_cast<int32_t>(utf8::next(t, k));
+      }
     }
     for (int b = 0; b < 256; ++b) {
       char c = static_cast<char>(b);
@@ -91,7 +129,7 @@ class BpeModel : public Model {
       std::snprintf(code, sizeof code, "<0x%02X>", b);
       byte_fallback_ids_[b] = ids_.find(code);
     }
-    load_merges(j, what);
+    load_merges(tables->merges, first_unit, last_unit, what);
   }
 
   void tokenize(std::string_view word, std::vector<ModelToken>& out) const override {
@@ -108,81 +146,90 @@ class BpeModel : public Model {
       return;
     }
     WordCache& cache = cache_for(instance_);
-    thread_local std::string key;
-    key.assign(word.data(), word.size());
-    auto it = cache.find(key);
-    if (it != cache.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
+    size_t count = 0;
+    if (const ModelToken* hit = cache.find(word, count)) {
+      out.insert(out.end(), hit, hit + count);
       return;
     }
     size_t first = out.size();
     merge_word(word, out);
-    if (cache.size() >= kMaxCacheEntries) cache.clear();
-    cache.emplace(key, std::vector<ModelToken>(out.begin() + first, out.end()));
+    if (out.size() > first) cache.insert(word, out.data() + first, out.size() - first);
   }
 
  private:
   int32_t lookup(std::string_view s) const { return byte_level_ ? raw_ids_.find(s) : ids_.find(s); }
 
-  void load_merges(const nlohmann::json& j, const std::string& what) {
+  static BpeTables tables_from_json(const nlohmann::json& j, const std::string& what) {
+    BpeTables t;
+    auto vit = j.find("vocab");
+    if (vit == j.end() || !vit->is_object()) throw Error(what + ": \"vocab\" must be an object");
+    t.vocab.reserve(vit->size());
+    for (auto it = vit->begin(); it != vit->end(); ++it) {
+      if (!it.value().is_number_integer()) throw Error(what + ": vocab entry '" + it.key() + "' has no integer id");
+      t.vocab.emplace_back(it.key(), it.value().get<int32_t>());
+    }
     auto mit = j.find("merges");
     if (mit == j.end() || !mit->is_array()) throw Error(what + ": \"merges\" must be an array");
-    merges_.reserve(mit->size());
-    mergeable_.assign(tokens_.size(), false);
-    use_edges_ = prefix_.empty() && suffix_.empty();
-    int32_t rank = 0;
+    t.merges.reserve(mit->size());
     for (const auto& m : *mit) {
-      std::string a, b;
       if (m.is_string()) {
-        const std::string& s = m.get_ref<const std::string&>();
+        std::string_view s = m.get_ref<const std::string&>();
         size_t sp = s.find(' ');
-        if (sp == std::string::npos) throw Error(what + ": merge '" + s + "' is not \"a b\"");
-        a = s.substr(0, sp);
-        b = s.substr(sp + 1);
+        if (sp == std::string::npos) throw Error(what + ": merge '" + std::string(s) + "' is not \"a b\"");
+        t.merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
       } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-        a = m[0].get<std::string>();
-        b = m[1].get<std::string>();
+        t.merges.emplace_back(m[0].get_ref<const std::string&>(), m[1].get_ref<const std::string&>());
       } else {
-        throw Error(what + ": merge #" + std::to_string(rank) + " is neither \"a b\" nor [a, b]");
+        throw Error(what + ": merge #" + std::to_string(t.merges.size()) + " is neither \"a b\" nor [a, b]");
       }
-      int32_t ia = ids_.find(a), ib = ids_.find(b);
-      if (ia < 0 || ib < 0) throw Error(what + ": merge '" + a + " " + b + "' uses a token missing from the vocab");
-      std::string joined = a;
-      std::string_view rest = b;
-      if (!prefix_.empty() && rest.substr(0, prefix_.size()) == prefix_) rest.remove_prefix(prefix_.size());
-      joined.append(rest);
-      int32_t inew = ids_.find(joined);
-      if (inew < 0) throw Error(what + ": merge '" + a + " " + b + "' makes '" + joined + "', missing from the vocab");
-      merges_.set(ia, ib, Merge{rank, inew});
-      mergeable_[ia] = mergeable_[ib] = true;
-      add_edge(a, b);
-      ++rank;
     }
+    return t;
   }
 
-  // Records which character pairs a merge can join across.
-  void add_edge(const std::string& a, const std::string& b) {
-    if (!use_edges_) return;
-    std::string ra, rb;
-    if (byte_level_) {
-      if (!byte_level::decode(a, ra) || !byte_level::decode(b, rb)) return;  // unreachable merge
-    } else {
-      ra = a;
-      rb = b;
+  void load_merges(const std::vector<std::pair<std::string_view, std::string_view>>& merges,
+                   const std::vector<int32_t>& first_unit, const std::vector<int32_t>& last_unit,
+                   const std::string& what) {
+    merges_.reserve(merges.size());
+    mergeable_.assign(tokens_.size(), false);
+    use_edges_ = prefix_.empty() && suffix_.empty();
+    // In batches: every lookup of a batch is prefetched before the first is made, so the
+    // cache misses (one per lookup in tables of several MB) overlap instead of queueing.
+    constexpr size_t kBatch = 16;
+    std::string joined[kBatch];
+    int32_t ia[kBatch], ib[kBatch];
+    for (size_t base = 0; base < merges.size(); base += kBatch) {
+      const size_t n = std::min(kBatch, merges.size() - base);
+      for (size_t k = 0; k < n; ++k) {
+        const auto& [a, b] = merges[base + k];
+        std::string_view rest = b;
+        if (!prefix_.empty() && rest.substr(0, prefix_.size()) == prefix_) rest.remove_prefix(prefix_.size());
+        joined[k].assign(a);
+        joined[k].append(rest);
+        ids_.prefetch(a);
+        ids_.prefetch(b);
+        ids_.prefetch(joined[k]);
+      }
+      for (size_t k = 0; k < n; ++k) {
+        const auto& [a, b] = merges[base + k];
+        ia[k] = ids_.find(a);
+        ib[k] = ids_.find(b);
+        if (ia[k] >= 0 && ib[k] >= 0) merges_.prefetch(ia[k], ib[k]);
+      }
+      for (size_t k = 0; k < n; ++k) {  // errors in merge order, as one merge at a time would give
+        const auto& [a, b] = merges[base + k];
+        if (ia[k] < 0 || ib[k] < 0)
+          throw Error(what + ": merge '" + std::string(a) + " " + std::string(b) + "' uses a token missing from the vocab");
+        const int32_t inew = ids_.find(joined[k]);
+        if (inew < 0)
+          throw Error(what + ": merge '" + std::string(a) + " " + std::string(b) + "' makes '" + joined[k] +
+                      "', missing from the vocab");
+        merges_.set(ia[k], ib[k], Merge{static_cast<int32_t>(base + k), inew});
+        mergeable_[ia[k]] = mergeable_[ib[k]] = true;
+        // Which unit pairs some merge can join across (unreachable merges add none).
+        if (use_edges_ && last_unit[ia[k]] >= 0 && first_unit[ib[k]] >= 0)
+          edges_.set(last_unit[ia[k]], first_unit[ib[k]], Merge{0, 0});
+      }
     }
-    if (ra.empty() || rb.empty()) return;
-    int32_t left, right;
-    if (byte_level_) {
-      left = static_cast<unsigned char>(ra.back());
-      right = static_cast<unsigned char>(rb[0]);
-    } else {
-      size_t j = ra.size() - 1;
-      while (j > 0 && (static_cast<unsigned char>(ra[j]) & 0xC0) == 0x80) --j;
-      left = static_cast<int32_t>(utf8::next(ra, j));
-      size_t k = 0;
-      right = static_cast<int32_t>(utf8::next(rb, k));
-    }
-    edges_.set(left, right, Merge{0, 0});
   }
 
   void merge_word(std::string_view word, std::vector<ModelToken>& out) const {
@@ -278,12 +325,11 @@ class BpeModel : public Model {
                 std::vector<ModelToken>& out) const {
     std::vector<Symbol>& sym = symbols();
     uint32_t base = sym[lo].begin;
-    thread_local std::string key;
+    const std::string_view key = word.substr(base, sym[hi - 1].end - base);
     if (cache && hi - lo > 1) {
-      key.assign(word.substr(base, sym[hi - 1].end - base));
-      auto it = cache->find(key);
-      if (it != cache->end()) {
-        for (ModelToken t : it->second) out.push_back({t.id, t.begin + base, t.end + base});
+      size_t count = 0;
+      if (const ModelToken* hit = cache->find(key, count)) {
+        for (size_t k = 0; k < count; ++k) out.push_back({hit[k].id, hit[k].begin + base, hit[k].end + base});
         return;
       }
     }
@@ -293,13 +339,13 @@ class BpeModel : public Model {
     for (int32_t k = static_cast<int32_t>(lo); k >= 0; k = sym[k].next)
       out.push_back({sym[k].id, sym[k].begin, sym[k].end});
     if (cache && hi - lo > 1) {
-      if (cache->size() >= kMaxCacheEntries) cache->clear();
-      std::vector<ModelToken> rel(out.begin() + first, out.end());
+      thread_local std::vector<ModelToken> rel;
+      rel.assign(out.begin() + first, out.end());
       for (auto& t : rel) {
         t.begin -= base;
         t.end -= base;
       }
-      cache->emplace(key, std::move(rel));
+      cache->insert(key, rel.data(), rel.size());
     }
   }
 
@@ -366,8 +412,8 @@ class BpeModel : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_bpe_model(const nlohmann::json& j, bool byte_level) {
-  return std::make_unique<BpeModel>(j, byte_level);
+std::unique_ptr<Model> make_bpe_model(const nlohmann::json& j, bool byte_level, const BpeTables* bpe) {
+  return std::make_unique<BpeModel>(j, byte_level, bpe);
 }
 
 }  // namespace axl::tokenizer

@@ -29,17 +29,20 @@ void StringIdMap::reserve(size_t n) {
 void StringIdMap::set(std::string_view key, int32_t id) {
   if ((count_ + 1) * 2 > slots_.size()) reserve(count_ + 1 < 8 ? 8 : count_ * 2);
   size_t mask = slots_.size() - 1;
-  for (size_t i = hash_bytes(key) & mask;; i = (i + 1) & mask) {
+  const uint64_t h = hash_bytes(key);
+  const uint32_t tag = static_cast<uint32_t>(h >> 32);
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = slots_[i];
     if (s.id < 0) {
       s.offset = static_cast<uint32_t>(arena_.size());
       s.len = static_cast<uint32_t>(key.size());
       s.id = id;
+      s.tag = tag;
       arena_.append(key);
       ++count_;
       return;
     }
-    if (s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
+    if (s.tag == tag && s.len == key.size() && std::memcmp(arena_.data() + s.offset, key.data(), key.size()) == 0) {
       s.id = id;
       return;
     }
@@ -47,35 +50,31 @@ void StringIdMap::set(std::string_view key, int32_t id) {
 }
 
 void PairMergeMap::reserve(size_t n) {
-  if (capacity_for(n) <= keys_.size()) return;
-  std::vector<uint64_t> old_keys;
-  std::vector<Merge> old_values;
-  old_keys.swap(keys_);
-  old_values.swap(values_);
-  keys_.assign(capacity_for(n), kEmpty);
-  values_.assign(keys_.size(), Merge{});
-  size_t mask = keys_.size() - 1;
-  for (size_t j = 0; j < old_keys.size(); ++j) {
-    if (old_keys[j] == kEmpty) continue;
-    size_t i = mix(old_keys[j]) & mask;
-    while (keys_[i] != kEmpty) i = (i + 1) & mask;
-    keys_[i] = old_keys[j];
-    values_[i] = old_values[j];
+  if (capacity_for(n) <= slots_.size()) return;
+  std::vector<Slot> old(capacity_for(n));
+  old.swap(slots_);
+  size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.key == kEmpty) continue;
+    size_t i = mix(s.key) & mask;
+    while (slots_[i].key != kEmpty) i = (i + 1) & mask;
+    slots_[i] = s;
   }
 }
 
 void PairMergeMap::set(int32_t a, int32_t b, Merge m) {
-  if ((count_ + 1) * 2 > keys_.size()) reserve(count_ + 1 < 8 ? 8 : count_ * 2);
+  if ((count_ + 1) * 2 > slots_.size()) reserve(count_ + 1 < 8 ? 8 : count_ * 2);
   uint64_t key = pack(a, b);
-  size_t mask = keys_.size() - 1;
+  size_t mask = slots_.size() - 1;
   for (size_t i = mix(key) & mask;; i = (i + 1) & mask) {
-    if (keys_[i] == key) {
-      values_[i] = m;
+    Slot& s = slots_[i];
+    if (s.key == key) {
+      s.value = m;
       return;
     }
-    if (keys_[i] == kEmpty) {
-      keys_[i] = key;
-      values_[i] = m;
+    if (s.key == kEmpty) {
+      s.key = key;
+      s.value = m;
       ++count_;
       return;
     }

@@ -1,11 +1,10 @@
 #include "axl/tokenizer/hf_tokenizer.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "axl/core/error.h"
 #include "axl/core/json_file.h"
+#include "axl/tokenizer/tokenizer_json_file.h"
 #include "axl/tokenizer/utf8.h"
 
 namespace axl::tokenizer {
@@ -18,12 +17,12 @@ const nlohmann::json& field(const nlohmann::json& j, const char* key) {
 }
 }  // namespace
 
-HfTokenizer::HfTokenizer(const nlohmann::json& j, TokenizerConfig config) {
+HfTokenizer::HfTokenizer(const nlohmann::json& j, TokenizerConfig config, const BpeTables* bpe) {
   if (!j.is_object()) throw Error("tokenizer.json: must be a JSON object");
   config_ = std::move(config);
   normalizer_ = make_normalizer(field(j, "normalizer"));
   pre_tokenizer_ = make_pre_tokenizer(field(j, "pre_tokenizer"));
-  model_ = make_model(field(j, "model"), pre_tokenizer_ && pre_tokenizer_->byte_level());
+  model_ = make_model(field(j, "model"), pre_tokenizer_ && pre_tokenizer_->byte_level(), bpe);
   post_processor_ = make_post_processor(field(j, "post_processor"));
   decoder_ = make_decoder(field(j, "decoder"));
   // "truncation" / "padding" are ignored: encode() returns whole sequences and the data
@@ -103,18 +102,9 @@ nlohmann::json HfTokenizer::to_json() const {
 }
 
 std::unique_ptr<HfTokenizer> HfTokenizer::from_file(const std::string& path, TokenizerConfig config) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j;
+  const TokenizerJsonFile file(path);
   try {
-    j = nlohmann::json::parse(ss.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path + ": invalid JSON: " + e.what());
-  }
-  try {
-    auto tok = std::make_unique<HfTokenizer>(j, std::move(config));
+    auto tok = std::make_unique<HfTokenizer>(file.json(), std::move(config), file.bpe());
     tok->source_path_ = path;
     return tok;
   } catch (const Error& e) {
@@ -171,17 +161,27 @@ std::vector<TokenId> HfTokenizer::encode(std::string_view text, bool add_special
 }
 
 Encoding HfTokenizer::encode_with_offsets(std::string_view text, bool add_special_tokens) const {
+  return encode_tracked(text, add_special_tokens, true);
+}
+
+Encoding HfTokenizer::encode_offsets(std::string_view text, bool add_special_tokens) const {
+  return encode_tracked(text, add_special_tokens, false);
+}
+
+Encoding HfTokenizer::encode_tracked(std::string_view text, bool add_special_tokens, bool with_tokens) const {
   RawEncoding raw;
   run(text, add_special_tokens, true, raw);
   Encoding e;
   e.ids = std::move(raw.ids);
   utf8::CharOffsets chars(text);
-  e.tokens.reserve(e.ids.size());
+  if (with_tokens) e.tokens.reserve(e.ids.size());
   e.offsets.reserve(e.ids.size());
   for (size_t i = 0; i < e.ids.size(); ++i) {
-    const std::string* t = text_of(e.ids[i]);
-    if (i < raw.texts.size() && !raw.texts[i].empty()) e.tokens.push_back(std::move(raw.texts[i]));
-    else e.tokens.push_back(t ? *t : std::string());
+    if (with_tokens) {
+      const std::string* t = text_of(e.ids[i]);
+      if (i < raw.texts.size() && !raw.texts[i].empty()) e.tokens.push_back(std::move(raw.texts[i]));
+      else e.tokens.push_back(t ? *t : std::string());
+    }
     e.offsets.push_back(chars.convert(raw.offsets[i].begin, raw.offsets[i].end));
   }
   return e;

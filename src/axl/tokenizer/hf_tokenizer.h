@@ -21,12 +21,14 @@ namespace axl::tokenizer {
 
 class HfTokenizer : public Tokenizer {
  public:
-  // `j` is the parsed tokenizer.json; `config` what sits beside it.
-  HfTokenizer(const nlohmann::json& j, TokenizerConfig config);
+  // `j` is the parsed tokenizer.json; `config` what sits beside it; `bpe` a BPE model's vocab
+  // and merges when they were read apart from `j` (TokenizerJsonFile).
+  HfTokenizer(const nlohmann::json& j, TokenizerConfig config, const BpeTables* bpe = nullptr);
   static std::unique_ptr<HfTokenizer> from_file(const std::string& path, TokenizerConfig config);
 
   std::vector<TokenId> encode(std::string_view text, bool add_special_tokens = true) const override;
   Encoding encode_with_offsets(std::string_view text, bool add_special_tokens = true) const override;
+  Encoding encode_offsets(std::string_view text, bool add_special_tokens = true) const override;
   std::string decode(const std::vector<TokenId>& ids, bool skip_special_tokens = false) const override;
   std::optional<TokenId> token_to_id(std::string_view token) const override;
   std::string id_to_token(TokenId id) const override;
@@ -43,6 +45,7 @@ class HfTokenizer : public Tokenizer {
   // Rebuilds the added-token tries and the id tables from added_ and model_.
   void index_added_tokens();
   void run(std::string_view text, bool add_special_tokens, bool track, RawEncoding& out) const;
+  Encoding encode_tracked(std::string_view text, bool add_special_tokens, bool with_tokens) const;
   const std::string* text_of(int32_t id) const {
     return id >= 0 && static_cast<size_t>(id) < id_text_.size() ? id_text_[id] : nullptr;
   }

@@ -5,8 +5,8 @@
 
 namespace axl::tokenizer {
 
-void Model::add_token(const std::string& token, int32_t id) {
-  if (id < 0) throw Error("tokenizer.json: model vocab: negative id for '" + token + "'");
+void Model::add_token(std::string_view token, int32_t id) {
+  if (id < 0) throw Error("tokenizer.json: model vocab: negative id for '" + std::string(token) + "'");
   if (static_cast<size_t>(id) >= tokens_.size()) {
     tokens_.resize(id + 1);
     has_.resize(id + 1, false);
@@ -16,7 +16,7 @@ void Model::add_token(const std::string& token, int32_t id) {
   ids_.set(token, id);
 }
 
-std::unique_ptr<Model> make_model(const nlohmann::json& j, bool byte_level) {
+std::unique_ptr<Model> make_model(const nlohmann::json& j, bool byte_level, const BpeTables* bpe) {
   if (j.is_null()) throw Error("tokenizer.json: \"model\" is missing");
   std::string type;
   if (j.is_object() && !j.contains("type")) {
@@ -27,7 +27,7 @@ std::unique_ptr<Model> make_model(const nlohmann::json& j, bool byte_level) {
   } else {
     type = component_type(j, "model");
   }
-  if (type == "BPE") return make_bpe_model(j, byte_level);
+  if (type == "BPE") return make_bpe_model(j, byte_level, bpe);
   if (type == "Unigram") return make_unigram_model(j);
   if (type == "WordPiece") return make_wordpiece_model(j);
   throw Error("tokenizer.json: model type '" + type + "' is not supported");

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,16 +32,25 @@ class Model {
   size_t id_limit() const { return tokens_.size(); }  // max id + 1
 
  protected:
-  void add_token(const std::string& token, int32_t id);
+  void add_token(std::string_view token, int32_t id);
   StringIdMap ids_;
   std::vector<std::string> tokens_;
   std::vector<bool> has_;
 };
 
-// `byte_level`: the pre-tokenizer has a ByteLevel step, so BPE works on raw bytes.
-std::unique_ptr<Model> make_model(const nlohmann::json& j, bool byte_level);
+// A BPE model's two big tables as views (vocab in file order, merges in rank order), read
+// straight from the file so that 128k tokens and 280k merges never become nlohmann::json
+// values (that alone took most of a Llama 3 load). The views outlive only the model's build.
+struct BpeTables {
+  std::vector<std::pair<std::string_view, int32_t>> vocab;
+  std::vector<std::pair<std::string_view, std::string_view>> merges;
+};
 
-std::unique_ptr<Model> make_bpe_model(const nlohmann::json& j, bool byte_level);
+// `byte_level`: the pre-tokenizer has a ByteLevel step, so BPE works on raw bytes.
+// `bpe`: a BPE model's vocab and merges, when read apart from `j` (whose own are then ignored).
+std::unique_ptr<Model> make_model(const nlohmann::json& j, bool byte_level, const BpeTables* bpe = nullptr);
+
+std::unique_ptr<Model> make_bpe_model(const nlohmann::json& j, bool byte_level, const BpeTables* bpe = nullptr);
 std::unique_ptr<Model> make_unigram_model(const nlohmann::json& j);
 std::unique_ptr<Model> make_wordpiece_model(const nlohmann::json& j);
 

@@ -42,6 +42,10 @@ class Tokenizer {
   // (sentencepiece). Thread-safe.
   virtual std::vector<TokenId> encode(std::string_view text, bool add_special_tokens = true) const = 0;
   virtual Encoding encode_with_offsets(std::string_view text, bool add_special_tokens = true) const = 0;
+  // ids and offsets only (`tokens` left empty): what label masking needs, without a string per token.
+  virtual Encoding encode_offsets(std::string_view text, bool add_special_tokens = true) const {
+    return encode_with_offsets(text, add_special_tokens);
+  }
   // Encodes on `threads` std::threads (0 = all cores); results keep the input order.
   std::vector<std::vector<TokenId>> encode_batch(const std::vector<std::string>& texts,
                                                  bool add_special_tokens = true, int threads = 0) const;

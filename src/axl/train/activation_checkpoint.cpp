@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "axl/peft/adapter.h"
+#include "axl/train/offloaded_tensor.h"
 #include "axl/train/precision.h"
 
 namespace axl::train {
@@ -64,6 +65,10 @@ struct Recompute : torch::CustomClassHolder {
   std::vector<at::Tensor> rng_states;
   std::optional<at::ScalarType> autocast;
   bool input_requires_grad = false;
+  // Offloaded checkpoints: the input waits in host memory instead of the saved tensors, and
+  // the layer before this one (whose backward comes next) is fetched back while this one's runs.
+  bool offload = false;
+  std::shared_ptr<OffloadedTensor> offloaded, previous;
 };
 
 class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
@@ -90,7 +95,8 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
       }
       at::autocast::set_autocast_cache_enabled(cache);
     }
-    ctx->save_for_backward({x});
+    if (r->offload && x.device().type() != at::kCPU) r->offloaded = std::make_shared<OffloadedTensor>(x);
+    else ctx->save_for_backward({x});
     ctx->saved_data["recompute"] = c10::IValue::make_capsule(std::move(r));
     return y;
   }
@@ -98,7 +104,10 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     auto holder = ctx->saved_data["recompute"].toCapsule();
     auto* r = static_cast<Recompute*>(holder.get());
-    at::Tensor x = ctx->get_saved_variables().at(0).detach().requires_grad_(r->input_requires_grad);
+    at::Tensor x = (r->offloaded ? r->offloaded->restore() : ctx->get_saved_variables().at(0))
+                       .detach()
+                       .requires_grad_(r->input_requires_grad);
+    if (r->previous) r->previous->prefetch();  // overlaps this layer's recompute and backward
     at::Tensor y;
     {
       RngReplay replay(generators_for(r->device), r->rng_states);
@@ -120,6 +129,24 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
     return out;
   }
 };
+
+// The layers' offloaded inputs in forward order: each checkpoint learns its predecessor's.
+struct OffloadChain {
+  std::shared_ptr<OffloadedTensor> last;
+};
+
+at::Tensor checkpointed_layer(const models::LayerFn& layer, const at::Tensor& x, const std::vector<at::Tensor>& trainable,
+                              const std::shared_ptr<OffloadChain>& chain) {
+  auto r = c10::make_intrusive<Recompute>();
+  r->layer = layer;
+  r->trainable = trainable;
+  r->offload = chain != nullptr;
+  if (chain) r->previous = chain->last;
+  Recompute* raw = r.get();
+  at::Tensor y = CheckpointedLayer::apply(x, at::TensorList(trainable), std::move(r));
+  if (chain && raw->offloaded) chain->last = raw->offloaded;
+  return y;
+}
 
 void add_if_trainable(std::vector<at::Tensor>& out, const at::Tensor& t) {
   if (t.defined() && t.requires_grad()) out.push_back(t);
@@ -149,16 +176,14 @@ std::vector<at::Tensor> trainable_tensors(const models::DecoderLayer& layer) {
 }
 
 at::Tensor checkpointed(const models::LayerFn& layer, const at::Tensor& x, const std::vector<at::Tensor>& trainable) {
-  auto r = c10::make_intrusive<Recompute>();
-  r->layer = layer;
-  r->trainable = trainable;
-  return CheckpointedLayer::apply(x, at::TensorList(trainable), std::move(r));
+  return checkpointed_layer(layer, x, trainable, nullptr);
 }
 
-models::LayerRunner checkpoint_every_layer(const models::CausalLM& model) {
+models::LayerRunner checkpoint_every_layer(const models::CausalLM& model, bool offload) {
   const models::CausalLM* m = &model;
-  return [m](int64_t index, const at::Tensor& x, const models::LayerFn& layer,
-             const std::vector<at::Tensor>& extra_inputs) {
+  std::shared_ptr<OffloadChain> chain = offload ? std::make_shared<OffloadChain>() : nullptr;
+  return [m, chain](int64_t index, const at::Tensor& x, const models::LayerFn& layer,
+                    const std::vector<at::Tensor>& extra_inputs) {
     if (!at::GradMode::is_enabled()) return layer(x);
     // Looked up on every call: what trains can change between runs (requires_grad_).
     std::vector<at::Tensor> trainable = trainable_tensors(m->layers[static_cast<size_t>(index)]);
@@ -166,7 +191,7 @@ models::LayerRunner checkpoint_every_layer(const models::CausalLM& model) {
     // the recompute's gradients reach the table.
     for (const at::Tensor& t : extra_inputs) add_if_trainable(trainable, t);
     if (trainable.empty() && !x.requires_grad()) return layer(x);
-    return checkpointed(layer, x, trainable);
+    return checkpointed_layer(layer, x, trainable, chain);
   };
 }
 

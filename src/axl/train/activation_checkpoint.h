@@ -21,7 +21,10 @@ namespace axl::train {
 // the backward). Layers run directly where nothing needs a gradient (grad mode off, or
 // neither the input nor any tensor of the layer requires one). The runner's extra inputs
 // (prefix tuning's per-layer keys/values) are checkpoint inputs like the layer's own tensors.
-models::LayerRunner checkpoint_every_layer(const models::CausalLM& model);
+// `offload` (`gradient_checkpointing: offload`): on CUDA each layer's input waits in pinned host
+// memory, copied out and back on a side stream that overlaps compute; on the CPU it is plain
+// checkpointing (the input already is in host memory).
+models::LayerRunner checkpoint_every_layer(const models::CausalLM& model, bool offload = false);
 
 // The tensors of one layer that require a gradient: norm weights, dense base weights and
 // biases, and every adapter tensor of its slots.

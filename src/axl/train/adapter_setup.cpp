@@ -61,6 +61,10 @@ nlohmann::json adapter_config_json(const config::Config& cfg) {
   // the peft: block only.
   for (auto it = cfg.peft.begin(); it != cfg.peft.end(); ++it) j[it.key()] = it.value();
   j["peft_type"] = type;  // the adapter key decides, whatever the block says
+  // Axolotl: `peft: {loftq_config: {loftq_bits: N}}` alone turns on LoftQ initialisation.
+  if (type == "LORA" && !cfg.peft.contains("init_lora_weights") && cfg.peft.contains("loftq_config") &&
+      cfg.peft["loftq_config"].is_object() && cfg.peft["loftq_config"].contains("loftq_bits"))
+    j["init_lora_weights"] = "loftq";
   return j;
 }
 

@@ -35,11 +35,15 @@ at::Tensor summed_causal_lm_loss_from_hidden(const models::CausalLM& model, cons
       hidden.dim() == 3 ? models::pad_labels_for_virtual_tokens(labels_in, hidden.size(1)) : labels_in;
   const models::LinearSlot& head = model.lm_head;
   const auto* dense = dynamic_cast<const models::DenseBase*>(head.base.get());
+  // Under autocast the head's GEMM would run in autocast's dtype: the chunked loss gets its
+  // inputs cast to it (the casts stay on the graph), so bf16 training keeps the chunked path.
+  const at::DeviceType dev = hidden.device().type();
+  const bool autocast = at::autocast::is_autocast_enabled(dev) && hidden.scalar_type() != at::kDouble;
+  const at::ScalarType gemm_dtype = autocast ? at::autocast::get_autocast_dtype(dev) : hidden.scalar_type();
   const bool plain_head = dense != nullptr && head.adapters.empty() && !head.bias.defined() &&
                           model.config.final_softcap == 0.0 &&
-                          dense->weight.scalar_type() == hidden.scalar_type() &&
-                          kernels::linear_cross_entropy_supports(hidden.scalar_type()) &&
-                          !at::autocast::is_autocast_enabled(hidden.device().type());
+                          (autocast || dense->weight.scalar_type() == hidden.scalar_type()) &&
+                          kernels::linear_cross_entropy_supports(gemm_dtype);
   if (!plain_head || hidden.dim() != 3 || labels.dim() != 2 || hidden.size(1) < 2)
     return summed_causal_lm_loss(model.logits_from_hidden(hidden), labels);
   if (hidden.size(0) != labels.size(0) || hidden.size(1) != labels.size(1))
@@ -48,7 +52,7 @@ at::Tensor summed_causal_lm_loss_from_hidden(const models::CausalLM& model, cons
   const int64_t t = hidden.size(1);
   at::Tensor h = hidden.narrow(1, 0, t - 1).reshape({-1, hidden.size(2)});
   at::Tensor targets = labels.narrow(1, 1, t - 1).reshape({-1}).to(hidden.device());
-  return kernels::linear_cross_entropy_sum(h, dense->weight, targets, -100);
+  return kernels::linear_cross_entropy_sum(h.to(gemm_dtype), dense->weight.to(gemm_dtype), targets, -100);
 }
 
 AccumulationPlan plan_accumulation(const std::vector<at::Tensor>& micro_batch_labels) {

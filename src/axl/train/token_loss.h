@@ -21,7 +21,7 @@ int64_t trained_token_count(const at::Tensor& labels);
 at::Tensor summed_causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels);
 
 // The same loss from final hidden states [B, T, H] and the model's head. A plain dense head
-// (no adapter, bias or soft-cap; float32 or bfloat16; autocast off) runs the chunked
+// (no adapter, bias or soft-cap; float32, bfloat16 or float64, or autocast to bfloat16) runs the chunked
 // kernels::linear_cross_entropy_sum, which never holds all logits; anything else computes
 // the logits with model.logits_from_hidden and calls summed_causal_lm_loss.
 at::Tensor summed_causal_lm_loss_from_hidden(const models::CausalLM& model, const at::Tensor& hidden,

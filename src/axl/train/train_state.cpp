@@ -51,6 +51,8 @@ nlohmann::json TrainState::to_json() const {
           {"should_training_stop", max_steps > 0 && global_step >= max_steps}}},
         {"attributes", json::object()}}}};
   if (data_position) j["stateful_callbacks"]["AxolotlCppResume"]["attributes"]["data_position"] = data_position->to_json();
+  if (stream_position)
+    j["stateful_callbacks"]["AxolotlCppResume"]["attributes"]["stream_position"] = stream_position->to_json();
   if (loss_scale) {
     auto& resume = j["stateful_callbacks"]["AxolotlCppResume"]["attributes"];
     resume["loss_scale"] = *loss_scale;
@@ -92,6 +94,8 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& whe
       const auto& resume = cb["AxolotlCppResume"]["attributes"];
       if (resume.contains("data_position"))
         s.data_position = data::DataPosition::from_json(resume["data_position"], where);
+      if (resume.contains("stream_position"))
+        s.stream_position = data::SavedStreamPosition::from_json(resume["stream_position"], where);
       if (resume.contains("loss_scale")) {
         s.loss_scale = resume["loss_scale"].get<double>();
         s.loss_scale_growth_tracker = resume.value("loss_scale_growth_tracker", int64_t{0});

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axl/data/data_cursor.h"
+#include "axl/data/stream_position.h"
 
 namespace axl::train {
 
@@ -34,6 +35,8 @@ struct TrainState {
   // The next micro-batch to train on (saved under stateful_callbacks.AxolotlCppResume); unset in
   // checkpoints written before it was kept, which then resume by the step count.
   std::optional<data::DataPosition> data_position;
+  // Streamed datasets: where the next row starts (train/stream_batches.h), same place.
+  std::optional<data::SavedStreamPosition> stream_position;
   std::vector<nlohmann::json> log_history;  // {"loss":..,"learning_rate":..,"step":..,...}
 
   // Records an eval loss: updates best_* (lower is better) and the patience counter.

@@ -39,12 +39,16 @@ StepResult train_step(const models::CausalLM& model, Optimizer& optimizer, const
     in.position_ids = mb.position_ids;
     in.cu_seqlens = mb.cu_seqlens;
     in.attention = options.attention;
-    if (options.gradient_checkpointing) in.layer_runner = checkpoint_every_layer(model);
+    if (options.gradient_checkpointing) in.layer_runner = checkpoint_every_layer(model, options.offload_checkpoints);
+    in.fused = options.fused;
     at::Tensor loss;
     {
       AutocastGuard autocast(mb.input_ids.device().type(), options.autocast);
       // From the hidden states: a plain head gets the chunked loss (never all logits at once).
-      loss = summed_causal_lm_loss_from_hidden(model, model.hidden(in), mb.labels) / divisor;
+      const at::Tensor hidden = model.hidden(in);
+      loss = (options.chunked_loss ? summed_causal_lm_loss_from_hidden(model, hidden, mb.labels)
+                                   : summed_causal_lm_loss(model.logits_from_hidden(hidden), mb.labels)) /
+             divisor;
       if (options.regularization) {
         at::Tensor reg = options.regularization();
         if (reg.defined()) loss = loss + reg.to(loss.scalar_type()) / static_cast<double>(micro_batches.size());

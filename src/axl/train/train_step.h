@@ -37,6 +37,14 @@ struct StepOptions {
   // bf16/fp16: the forward runs under autocast of this dtype (precision.h); the loss is float32.
   std::optional<at::ScalarType> autocast;
   bool gradient_checkpointing = false;  // recompute each decoder layer in backward
+  // With gradient_checkpointing: keep each layer's input in pinned host memory until backward
+  // (`gradient_checkpointing: offload`; CUDA only, plain checkpointing on the CPU).
+  bool offload_checkpoints = false;
+  // The fused autograd functions the forward uses (train/fused_ops_setting.h picks them).
+  kernels::FusedOps fused;
+  // The loss from hidden states in chunks (kernels/linear_cross_entropy.h) where the head
+  // allows; false: full logits, then the loss (the benchmark's plain path).
+  bool chunked_loss = true;
   // The adapter's loss term (AdaLoRA's orthogonal regularisation), added to each micro-batch's
   // loss divided by the number of micro-batches; returns undefined for none.
   std::function<at::Tensor()> regularization;

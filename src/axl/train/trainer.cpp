@@ -27,10 +27,12 @@
 #include "axl/quant/bnb_checkpoint.h"
 #include "axl/quant/quantize_config.h"
 #include "axl/train/checkpoint_dirs.h"
+#include "axl/train/fused_ops_setting.h"
 #include "axl/train/lr_schedule.h"
 #include "axl/train/metrics_log.h"
 #include "axl/train/param_groups.h"
 #include "axl/train/progress.h"
+#include "axl/train/stream_batches.h"
 #include "axl/train/token_loss.h"
 #include "axl/train/adapter_setup.h"
 #include "axl/train/train_step.h"
@@ -158,8 +160,11 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
   data::CacheOptions cache;
   cache.write = cfg.dataset_prepared_path.has_value();
   if (opts.log_to_stderr) cache.log = [](const std::string& line) { std::cerr << line << "\n"; };
-  run->data = data::prepare_datasets_cached(cfg, *run->tokenizer, {}, cache);
-  if (run->data.train.size() == 0) throw Error(cfg.source_file + ": no training samples left after preparing the datasets");
+  // Streamed datasets are read while training (stream_batches.h); nothing is prepared ahead.
+  if (!data::is_streaming(cfg)) {
+    run->data = data::prepare_datasets_cached(cfg, *run->tokenizer, {}, cache);
+    if (run->data.train.size() == 0) throw Error(cfg.source_file + ": no training samples left after preparing the datasets");
+  }
   const auto& special = run->tokenizer->special_tokens();
   run->pad_id = special.pad_id ? *special.pad_id : special.eos_id ? *special.eos_id : 0;
 
@@ -173,7 +178,10 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
   lo.writable = cfg.adapter.empty();  // full fine-tuning updates the weights in place
   // load_in_4bit / load_in_8bit (or a bitsandbytes checkpoint): frozen quantized base weights.
   const std::optional<quant::QuantizeSpec> quant_spec = quant::spec_for_config(cfg, run->dtype);
-  run->model = quant::load_maybe_quantized(cfg.model.dir, lo, quant_spec ? &*quant_spec : nullptr);
+  // LoftQ needs the full-precision weights: the base is quantized from its Q after attaching.
+  const bool loftq_then_quantize = quant_spec && !cfg.adapter.empty() && !cfg.lora_model_dir &&
+                                   adapter_config_json(cfg).value("init_lora_weights", nlohmann::json()) == "loftq";
+  run->model = quant::load_maybe_quantized(cfg.model.dir, lo, quant_spec && !loftq_then_quantize ? &*quant_spec : nullptr);
   // New tokens need embedding (and head) rows, before adapters copy them (Axolotl's order).
   models::resize_token_embeddings(run->model, static_cast<int64_t>(run->tokenizer->vocab_size()),
                                   {0, false, true, static_cast<uint64_t>(cfg.seed)});
@@ -182,6 +190,7 @@ std::unique_ptr<TrainingRun> prepare_run(const config::Config& cfg, const Traine
     if (cfg.lora_model_dir) run->adapter.emplace(peft::load_adapter(run->model, *cfg.lora_model_dir));
     else run->adapter.emplace(attach_training_adapter(run->model, cfg, static_cast<uint64_t>(cfg.seed)));
     run->adapter->config->set_base_model(cfg.base_model);  // saved as belonging to this config's base
+    if (loftq_then_quantize) quant::quantize_linear_slots(run->model, *quant_spec);
     if (run->precision.loss_scaling) keep_adapter_float32(*run->adapter);
   }
   return run;
@@ -274,15 +283,19 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   bo.sequence_len = cfg.sequence_len;
   bo.pad_to_sequence_len = cfg.pad_to_sequence_len;
   Batcher batcher(run.data.train, bo);
+  // Streamed datasets have no epochs: max_steps (required) makes the schedule, and the whole
+  // run counts as one epoch for the epoch HF logs.
+  const bool streaming = data::is_streaming(cfg);
 
   // Packed, a micro-batch is one row: derive_schedule's samples / micro_batch_size is rows.
-  const int64_t schedule_samples = batcher.packed()
+  const int64_t schedule_samples = streaming ? cfg.batch_size * cfg.max_steps.value_or(1)
+                                   : batcher.packed()
                                        ? static_cast<int64_t>(batcher.micro_batches_per_epoch()) * cfg.micro_batch_size
                                        : static_cast<int64_t>(run.data.train.size());
   const config::Schedule sched = config::derive_schedule(cfg, schedule_samples);
   const int64_t total = sched.total_steps;
   const int64_t gas = std::max<int64_t>(1, cfg.gradient_accumulation_steps);
-  const int64_t micro_per_epoch = static_cast<int64_t>(batcher.micro_batches_per_epoch());
+  const int64_t micro_per_epoch = streaming ? total * gas : static_cast<int64_t>(batcher.micro_batches_per_epoch());
   const int64_t steps_per_epoch = (micro_per_epoch + gas - 1) / gas;
   // eval_strategy / save_strategy "no" turn them off, "epoch" makes them once per epoch.
   const bool do_eval = run.data.validation.size() > 0 && cfg.eval_strategy.value_or("") != "no";
@@ -310,6 +323,8 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   so.attention = cfg.attention_path == "eager" ? kernels::AttentionImpl::Eager : kernels::AttentionImpl::Auto;
   so.autocast = run.precision.autocast;
   so.gradient_checkpointing = cfg.gradient_checkpointing;
+  so.offload_checkpoints = cfg.gradient_checkpointing_offload;
+  so.fused = fused_ops_for(cfg);
   if (run.adapter && run.adapter->hooks) {
     peft::AdapterHooks* hooks = run.adapter->hooks.get();
     hooks->on_train_begin(total);
@@ -351,7 +366,13 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
                 static_cast<long long>(gas), static_cast<long long>(cfg.micro_batch_size),
                 static_cast<long long>([&] { int64_t n = 0; for (auto& p : params) n += p.tensor.numel(); return n; }()));
   say(buf);
-  if (batcher.packed()) {
+  std::unique_ptr<StreamBatches> stream;  // opened at the checkpoint's stream position
+  if (streaming) {
+    stream = std::make_unique<StreamBatches>(cfg, *run.tokenizer, opts.device, state.stream_position,
+                                             resume_dir + "/trainer_state.json");
+    say(stream->describe());
+  }
+  if (batcher.packed() && !streaming) {
     const data::PackingPlan& plan = batcher.packing_plan();
     std::snprintf(buf, sizeof buf, "sample packing: %zu rows of %zu tokens per epoch, efficiency %.4f%s",
                   plan.bins.size(), plan.capacity, plan.efficiency(),
@@ -398,8 +419,13 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   std::optional<double> last_eval;
   while (state.global_step < total) {
     std::vector<MicroBatch> mbs;
-    for (const auto& [epoch, index] : cursor.next_step()) mbs.push_back(batcher.micro_batch(epoch, index));
-    state.data_position = cursor.position();  // saved with a checkpoint after this step
+    if (stream) {
+      mbs = stream->next_step(gas);
+      state.stream_position = stream->position();  // saved with a checkpoint after this step
+    } else {
+      for (const auto& [epoch, index] : cursor.next_step()) mbs.push_back(batcher.micro_batch(epoch, index));
+      state.data_position = cursor.position();  // saved with a checkpoint after this step
+    }
     // HF logs the epoch reached after the step.
     state.epoch = static_cast<double>(state.global_step + 1) / static_cast<double>(steps_per_epoch);
     const StepResult r = train_step(run.model, optimizer, &schedule, state, mbs, so);

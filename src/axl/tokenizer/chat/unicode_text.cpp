@@ -1,5 +1,8 @@
 #include "axl/tokenizer/chat/unicode_text.h"
 
+#include <cstring>
+#include <utility>
+
 namespace axl::chat::text {
 
 std::vector<uint32_t> decode(const std::string& s) {
@@ -92,8 +95,47 @@ uint32_t to_lower(uint32_t cp) {
   return cp;
 }
 
+namespace {
+
+// The code point at s[i] when it is well formed and shortest-form (what decode + encode give
+// back unchanged), with its length in bytes; 0 bytes otherwise.
+std::pair<uint32_t, size_t> exact_code_point(const std::string& s, size_t i) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const unsigned char c = p[i];
+  if (c < 0x80) return {c, 1};
+  const size_t extra = (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 0;
+  if (extra == 0 || i + extra >= s.size()) return {0, 0};
+  uint32_t cp = extra == 1 ? (c & 0x1F) : extra == 2 ? (c & 0x0F) : (c & 0x07);
+  for (size_t k = 1; k <= extra; ++k) {
+    if ((p[i + k] & 0xC0) != 0x80) return {0, 0};
+    cp = (cp << 6) | (p[i + k] & 0x3F);
+  }
+  static const uint32_t kMin[4] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[extra]) return {0, 0};  // overlong: encode would shorten it
+  return {cp, extra + 1};
+}
+
+// True when decode + encode give `s` back byte for byte (no invalid or overlong sequence).
+bool round_trips(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    if (i + 8 <= s.size()) {  // ASCII runs 8 bytes at a time
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & 0x8080808080808080ull) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const size_t n = exact_code_point(s, i).second;
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string strip(const std::string& s, const std::string* chars, bool left, bool right) {
-  auto cps = decode(s);
   std::vector<uint32_t> set;
   if (chars) set = decode(*chars);
   auto strip_it = [&](uint32_t cp) {
@@ -102,6 +144,25 @@ std::string strip(const std::string& s, const std::string* chars, bool left, boo
       if (c == cp) return true;
     return false;
   };
+  if (round_trips(s)) {
+    // The common case (templates trim every message): cut the bytes, no code point copy.
+    size_t b = 0, e = s.size();
+    if (left)
+      while (b < e) {
+        const auto [cp, n] = exact_code_point(s, b);
+        if (!strip_it(cp)) break;
+        b += n;
+      }
+    if (right)
+      while (e > b) {
+        size_t k = e - 1;
+        while (k > b && (static_cast<unsigned char>(s[k]) & 0xC0) == 0x80) --k;
+        if (!strip_it(exact_code_point(s, k).first)) break;
+        e = k;
+      }
+    return s.substr(b, e - b);
+  }
+  auto cps = decode(s);
   size_t b = 0, e = cps.size();
   if (left)
     while (b < e && strip_it(cps[b])) ++b;
