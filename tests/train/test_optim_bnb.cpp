@@ -2,8 +2,11 @@
 // peers (tests/peers/refs-optim.sh), the 8-bit state codec, and exact save/resume.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <vector>
 
 #include "axl/core/error.h"
 #include "axl/core/tensor_io.h"
@@ -199,6 +202,35 @@ TEST(Optim8bitState, CpuLoopsMatchAtenPath) {
     EXPECT_TRUE(at::equal(a.codes, b.codes)) << is_signed;
     EXPECT_TRUE(at::equal(a.absmax, b.absmax)) << is_signed;
     EXPECT_TRUE(at::equal(axl::train::dequantize_blockwise(a, map), axl::train::dequantize_blockwise_aten(a, map)));
+  }
+}
+
+// The CPU loops' bucketed search against ATen's searchsorted where it is hardest: every map
+// entry, its float neighbours, the midpoints between entries, and signed zeros.
+TEST(Optim8bitState, CpuSearchMatchesAtenOnEntriesNeighboursAndMidpoints) {
+  for (bool is_signed : {true, false}) {
+    const at::Tensor map = axl::train::dynamic_map(is_signed, at::kCPU);
+    const float* m = map.data_ptr<float>();
+    std::vector<float> probes;
+    for (int i = 0; i < 256; ++i) {
+      probes.push_back(m[i]);
+      probes.push_back(std::nextafter(m[i], -2.0f));
+      probes.push_back(std::nextafter(m[i], 2.0f));
+      if (i < 255) probes.push_back((m[i] + m[i + 1]) / 2.0f);
+    }
+    probes.push_back(0.0f);
+    probes.push_back(-0.0f);
+    // Blocks of 255 probes after a 1.0, so each block's absmax is 1 and x / absmax == x.
+    std::vector<float> values;
+    for (size_t i = 0; i < probes.size(); ++i) {
+      if (values.size() % 256 == 0) values.push_back(1.0f);
+      values.push_back(std::clamp(probes[i], -1.0f, 1.0f));
+    }
+    const at::Tensor x = at::from_blob(values.data(), {static_cast<int64_t>(values.size())}, at::kFloat).clone();
+    auto a = axl::train::zero_blockwise_state(x), b = axl::train::zero_blockwise_state(x);
+    axl::train::quantize_blockwise_into(x, map, a);
+    axl::train::quantize_blockwise_into_aten(x, map, b);
+    EXPECT_TRUE(at::equal(a.codes, b.codes)) << is_signed << " " << a.codes.ne(b.codes).sum().item<int64_t>();
   }
 }
 

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iterator>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -83,30 +86,47 @@ void dequantize_cpu(const BlockwiseState& state, const float* map, float* out) {
   });
 }
 
-// std::upper_bound over the 256 sorted map entries without branches (the compiler turns the
-// conditional add into a cmov): a mispredicted branch per halving made the search most of an
-// 8-bit optimizer step. Returns how many entries are <= x.
-inline int64_t upper_bound_256(const float* map, float x) {
-  int64_t pos = 0;
-  for (int64_t half = 128; half > 0; half >>= 1) pos += (map[pos + half - 1] <= x) ? half : 0;
-  return pos;
-}
-
 void quantize_cpu(const float* values, const float* map, BlockwiseState& state) {
+  const CodeSearch search(map);
   uint8_t* codes = state.codes.data_ptr<uint8_t>();
   float* absmax = state.absmax.data_ptr<float>();
   const int64_t n = state.codes.numel();
   at::parallel_for(0, state_blocks(n), 16, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t begin = b * kStateBlockSize, end = std::min(n, begin + kStateBlockSize);
-      absmax[b] = quantize_block_cpu(values + begin, end - begin, map, codes + begin);
+      absmax[b] = quantize_block_cpu(values + begin, end - begin, search, codes + begin);
     }
   });
 }
 
 }  // namespace
 
-float quantize_block_cpu(const float* values, int64_t count, const float* map, uint8_t* codes) {
+namespace {
+// Floats as unsigned integers in the same order (negatives flipped), so a bucket of the top
+// bits is an interval of values.
+inline uint32_t order_key(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof(u));
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+inline uint32_t bucket_of(float x) { return order_key(x) >> (32 - CodeSearch::kBucketBits); }
+}  // namespace
+
+CodeSearch::CodeSearch(const float* map) {
+  std::copy(map, map + 256, entries);
+  std::fill(entries + 256, std::end(entries), std::numeric_limits<float>::infinity());
+  // start[b]: the map entries in buckets below b, all smaller than any value in bucket b.
+  int64_t pos = 0;
+  for (uint32_t b = 0; b <= kBuckets; ++b) {
+    while (pos < 256 && bucket_of(map[pos]) < b) ++pos;
+    start[b] = static_cast<uint16_t>(pos);
+    if (b > 0) steps = std::max(steps, start[b] - start[b - 1]);
+  }
+  TORCH_CHECK(steps < 16, "code map too dense for the bucketed search");
+}
+
+float quantize_block_cpu(const float* values, int64_t count, const CodeSearch& search, uint8_t* codes) {
+  const float* map = search.entries;
   float am = 0.0f;
   for (int64_t i = 0; i < count; ++i) am = std::max(am, std::fabs(values[i]));
   for (int64_t i = 0; i < count; ++i) {
@@ -115,7 +135,12 @@ float quantize_block_cpu(const float* values, int64_t count, const float* map, u
       codes[i] = 0;
       continue;
     }
-    const int64_t left = std::clamp<int64_t>(upper_bound_256(map, x) - 1, 0, 255);
+    // std::upper_bound(map, map + 256, x): start at the first entry of x's bucket and step over
+    // the entries of that bucket that are <= x, branch-free (a branchy binary search per value
+    // was most of an 8-bit optimizer step). The sentinels stop the walk at the end of the map.
+    int64_t pos = search.start[bucket_of(x)];
+    for (int k = 0; k < search.steps; ++k) pos += search.entries[pos] <= x;
+    const int64_t left = std::clamp<int64_t>(pos - 1, 0, 255);
     const int64_t right = std::min<int64_t>(left + 1, 255);
     codes[i] = static_cast<uint8_t>(std::fabs(x - map[right]) < std::fabs(x - map[left]) ? right : left);
   }

@@ -33,9 +33,21 @@ at::Tensor dequantize_blockwise(const BlockwiseState& state, const at::Tensor& m
 // map entry (ties to the lower index); a block of zeros gets absmax 0 and code 0.
 void quantize_blockwise_into(const at::Tensor& values, const at::Tensor& map, BlockwiseState& state);
 
+// An exact nearest-code search over one map (256 sorted floats) for the CPU loops: buckets of
+// the float's top bits point at the first candidate entry, and a fixed number of branch-free
+// steps (the most entries any bucket holds) finds the value's place.
+struct CodeSearch {
+  static constexpr int kBucketBits = 14;
+  static constexpr uint32_t kBuckets = 1u << kBucketBits;
+  explicit CodeSearch(const float* map);
+  float entries[256 + 16];  // the map, then +inf sentinels for the fixed-step walk
+  int steps = 0;
+  uint16_t start[kBuckets + 1];
+};
+
 // One block on CPU: writes the `count` codes of `values` (float32) and returns the block's
 // absmax; what quantize_blockwise_into does per block (also used by the fused 8-bit step).
-float quantize_block_cpu(const float* values, int64_t count, const float* map, uint8_t* codes);
+float quantize_block_cpu(const float* values, int64_t count, const CodeSearch& search, uint8_t* codes);
 
 // The same two in plain ATen ops: what runs on CUDA (CPU tensors take plain loops that give
 // the same bytes); public so the CPU tests check one against the other.

@@ -68,11 +68,12 @@ void fused_8bit_step_cpu(BnbAlgorithm algo, const BnbHyper& h, int64_t step, con
     for (int64_t i = b0 * kStateBlockSize, end = std::min(n, b1 * kStateBlockSize); i < end; ++i)
       out[i] = map[codes[i]] * absmax[i / kStateBlockSize];
   };
-  auto requantize = [&](const float* values, const float* map, uint8_t* codes, float* absmax, int64_t b0,
+  const CodeSearch search1(map1), search2(map2);
+  auto requantize = [&](const float* values, const CodeSearch& search, uint8_t* codes, float* absmax, int64_t b0,
                         int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t begin = b * kStateBlockSize, len = std::min(n, begin + kStateBlockSize) - begin;
-      absmax[b] = quantize_block_cpu(values + begin, len, map, codes + begin);
+      absmax[b] = quantize_block_cpu(values + begin, len, search, codes + begin);
     }
   };
   const auto f32 = at::TensorOptions().dtype(at::kFloat);
@@ -90,7 +91,7 @@ void fused_8bit_step_cpu(BnbAlgorithm algo, const BnbHyper& h, int64_t step, con
         p[i] = p[i] + lion_step * sign;  // exact: lion_step * +-1
       }
       lion_moment(s1 + begin, g + begin, count, beta2, one_minus_beta2);
-      requantize(s1, map1, codes1, absmax1, b0, b1);
+      requantize(s1, search1, codes1, absmax1, b0, b1);
     });
     return;
   }
@@ -114,8 +115,8 @@ void fused_8bit_step_cpu(BnbAlgorithm algo, const BnbHyper& h, int64_t step, con
       if (decay) p[i] = p[i] * decay_factor;
       p[i] = p[i] + (step_size * s1[i]) / denom;  // addcdiv_: self + value * t1 / t2
     }
-    requantize(s1, map1, codes1, absmax1, b0, b1);
-    requantize(s2, map2, codes2, absmax2, b0, b1);
+    requantize(s1, search1, codes1, absmax1, b0, b1);
+    requantize(s2, search2, codes2, absmax2, b0, b1);
   });
 }
 
