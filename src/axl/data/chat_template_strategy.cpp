@@ -108,6 +108,7 @@ class ChatTemplateStrategy : public PromptStrategy {
     const std::vector<TokenId>& ids = enc.ids;
     std::vector<TokenId> labels(ids.size(), kIgnoreIndex);
     Locator loc{text, code_point_length(text), {}, {}};
+    Json scratch = messages_of(turns);  // find_turn swaps one turn at a time into this copy
     for (const auto& o : enc.offsets) {
       loc.starts.push_back(o.first);
       loc.ends.push_back(o.second);
@@ -132,7 +133,7 @@ class ChatTemplateStrategy : public PromptStrategy {
 
       const bool has_reasoning = turn.contains(o_.thinking_key) && !turn[o_.thinking_key].is_null();
       const bool has_detail = (detail && truthy(*detail)) || (rdetail && truthy(*rdetail));
-      auto [start, end] = find_turn(turns, index, tools, has_detail && has_reasoning, false, loc);
+      auto [start, end] = find_turn(turns, scratch, index, tools, has_detail && has_reasoning, false, loc);
 
       if (should_train && start != -1 && end != -1) {
         if (detail && truthy(*detail)) {
@@ -144,7 +145,7 @@ class ChatTemplateStrategy : public PromptStrategy {
       }
       if (should_train && rdetail && truthy(*rdetail) && has_reasoning) {
         if (!turn[o_.thinking_key].is_string()) throw Error("reasoning training detail needs a string " + o_.thinking_key);
-        auto [rs, re] = find_turn(turns, index, tools, false, true, loc);
+        auto [rs, re] = find_turn(turns, scratch, index, tools, false, true, loc);
         if (rs != -1 && re != -1)
           apply_detail(turn[o_.thinking_key].get<std::string>(), parse_train_details(*rdetail), rs, ids, labels);
       }
@@ -185,8 +186,17 @@ class ChatTemplateStrategy : public PromptStrategy {
   }
 
   std::string render(const std::vector<Json>& turns, const Json& tools, const Json* extra = nullptr) const {
+    return render_messages(messages_of(turns), tools, extra);
+  }
+
+  static Json messages_of(const std::vector<Json>& turns) {
     Json messages = Json::array();
     for (const auto& t : turns) messages.push_back(t);
+    return messages;
+  }
+
+  // `messages`: a JSON array of turns.
+  std::string render_messages(const Json& messages, const Json& tools, const Json* extra = nullptr) const {
     Json kwargs = o_.kwargs;
     if (extra)
       for (auto it = extra->begin(); it != extra->end(); ++it) kwargs[it.key()] = it.value();
@@ -330,11 +340,13 @@ class ChatTemplateStrategy : public PromptStrategy {
     return d;
   }
 
-  std::pair<long, long> find_turn(const std::vector<Json>& turns, size_t idx, const Json& tools, bool content_only,
+  // `scratch`: `turns` as a JSON array, which find_turn_from_text edits in place and restores.
+  std::pair<long, long> find_turn(const std::vector<Json>& turns, Json& scratch, size_t idx,
+                                  const Json& tools, bool content_only,
                                   bool reasoning_only, const Locator& loc) const {
     // Axolotl: mistral templates print no lone system message.
     if (idx == 0 && o_.is_mistral && turns[0].contains("role") && turns[0]["role"] == "system") return {-1, -1};
-    std::optional<std::pair<long, long>> span = find_turn_from_text(turns, idx, tools, content_only, reasoning_only, loc);
+    std::optional<std::pair<long, long>> span = find_turn_from_text(turns, scratch, idx, tools, content_only, reasoning_only, loc);
     if (!span) span = find_turn_from_tokens(turns, idx, tools, dummy_turn(turns[idx], content_only, reasoning_only, kSentinels[0]));
     if (!span) return {-1, -1};
     auto [s, e] = *span;
@@ -342,19 +354,25 @@ class ChatTemplateStrategy : public PromptStrategy {
     return {s, e};
   }
 
-  std::optional<std::pair<long, long>> find_turn_from_text(const std::vector<Json>& turns, size_t idx, const Json& tools,
+  std::optional<std::pair<long, long>> find_turn_from_text(const std::vector<Json>& turns, Json& scratch,
+                                                           size_t idx, const Json& tools,
                                                            bool content_only, bool reasoning_only,
                                                            const Locator& loc) const {
     size_t char_start = SIZE_MAX, char_end = 0;
+    // The conversation with turn idx replaced by a placeholder, rendered once per sentinel; the
+    // scratch copy gets the real turn back before returning (no copy of every turn per turn).
     for (const char* sentinel : kSentinels) {
-      std::vector<Json> swapped = turns;
-      swapped[idx] = dummy_turn(turns[idx], content_only, reasoning_only, sentinel);
-      const std::string dummy = render(swapped, tools);
-      if (dummy.empty()) return std::nullopt;
+      scratch[idx] = dummy_turn(turns[idx], content_only, reasoning_only, sentinel);
+      const std::string dummy = render_messages(scratch, tools);
+      if (dummy.empty()) {
+        scratch[idx] = turns[idx];
+        return std::nullopt;
+      }
       const auto [start, suffix] = common_ends(loc.text, dummy);
       char_start = std::min(char_start, start);
       char_end = std::max(char_end, loc.chars - suffix);
     }
+    scratch[idx] = turns[idx];
     if (char_end <= char_start) return std::make_pair(-1L, -1L);
     // bisect_right(ends, char_start), bisect_left(starts, char_end)
     const size_t n = loc.ends.size();
