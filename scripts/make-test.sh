@@ -14,7 +14,7 @@ ctest --test-dir "$BUILD" --output-on-failure -j 2 || rc=$?
 t3=$(now)
 log=$BUILD/Testing/Temporary/LastTest.log
 skips=$(grep -cE "^\[  SKIPPED \] .*ms\)$" "$log" || true)
-gpu_skips=$(grep -cE "^\[  SKIPPED \] .*Cuda.*ms\)$" "$log" || true)
+gpu_skips=$(grep -cE "^\[  SKIPPED \] .*(Cuda|Gpu).*ms\)$" "$log" || true)
 fmt() { printf "%dm%02ds" $(( $1 / 60 )) $(( $1 % 60 )); }
 echo "== budget: installs $(fmt $((t1-t0))) (<= 15m), build $(fmt $((t2-t1))) (<= 20m), tests $(fmt $((t3-t2))) (<= 25m); skipped tests: $skips ($gpu_skips need a GPU)"
 exit $rc
