@@ -39,3 +39,13 @@ inline std::string scratch_dir(const std::string& name) {
     if (axl::test::fixtures_required()) FAIL() << "missing fixture " << path_var;        \
     GTEST_SKIP() << "fixture " << (rel) << " not found (set AXOLOTL_FIXTURES)";          \
   }
+
+// $AXL_PEER_FIXTURES/<rel>, made by scripts/make-peer-refs.sh; skips (fails under
+// AXOLOTL_REQUIRE_FIXTURES=1) when it is missing.
+#define AXL_REQUIRE_PEER(path_var, rel)                                                    \
+  const char* peer_env_ = std::getenv("AXL_PEER_FIXTURES");                                \
+  std::string path_var = peer_env_ ? std::string(peer_env_) + "/" + (rel) : std::string(); \
+  if (path_var.empty() || !std::filesystem::exists(path_var)) {                            \
+    if (axl::test::fixtures_required()) FAIL() << "missing peer reference " << (rel);      \
+    GTEST_SKIP() << "peer reference " << (rel) << " not generated (run scripts/make-peer-refs.sh, set AXL_PEER_FIXTURES)"; \
+  }

@@ -7,11 +7,4 @@
 
 #include "tests/fixtures.h"
 
-#define AXL_REQUIRE_TRAIN_REF(path_var, file)                                              \
-  const char* axl_peer_env_ = std::getenv("AXL_PEER_FIXTURES");                             \
-  std::string path_var = axl_peer_env_ ? std::string(axl_peer_env_) + "/train/" + (file)    \
-                                       : std::string();                                    \
-  if (path_var.empty() || !std::filesystem::exists(path_var)) {                             \
-    if (axl::test::fixtures_required()) FAIL() << "missing peer reference train/" << (file); \
-    GTEST_SKIP() << "peer reference train/" << (file) << " not generated (set AXL_PEER_FIXTURES)"; \
-  }
+#define AXL_REQUIRE_TRAIN_REF(path_var, file) AXL_REQUIRE_PEER(path_var, std::string("train/") + (file))

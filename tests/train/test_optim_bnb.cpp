@@ -17,13 +17,7 @@
 #include "tests/fixtures.h"
 
 // References written by tests/peers/refs-optim.sh under $AXL_PEER_FIXTURES/optim.
-#define AXL_REQUIRE_OPTIM_REF(path_var, file)                                                  \
-  const char* axl_peer_env_ = std::getenv("AXL_PEER_FIXTURES");                                 \
-  std::string path_var = axl_peer_env_ ? std::string(axl_peer_env_) + "/optim/" + (file) : std::string(); \
-  if (path_var.empty() || !std::filesystem::exists(path_var)) {                                 \
-    if (axl::test::fixtures_required()) FAIL() << "missing peer reference optim/" << (file);     \
-    GTEST_SKIP() << "peer reference optim/" << (file) << " not generated (set AXL_PEER_FIXTURES)"; \
-  }
+#define AXL_REQUIRE_OPTIM_REF(path_var, file) AXL_REQUIRE_PEER(path_var, std::string("optim/") + (file))
 
 namespace {
 

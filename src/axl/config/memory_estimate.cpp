@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "axl/config/lora_kernel_keys.h"
 #include "axl/core/json_file.h"
 
 namespace axl::config {
@@ -91,14 +92,6 @@ double activation_elems_per_token_layer(const models::ModelConfig& m, bool fused
   const double nq = static_cast<double>(m.num_heads * m.head_dim), nkv = static_cast<double>(m.num_kv_heads * m.head_dim);
   const double gqa_copies = m.num_kv_heads < m.num_heads ? 2 * nq : 0.0;  // repeat_kv before SDPA
   return (fused_lora ? h : 2 * h) + (nq + 2 * nkv) + nq + gqa_copies + 2 * f;
-}
-
-// Whether the trainer's Unsloth-style LoRA kernels are on (train/fused_ops_setting.cpp's rule).
-bool fused_lora_ops(const Config& c) {
-  const bool lora = c.adapter == "lora" || c.adapter == "qlora";
-  const bool any_set = c.lora_mlp_kernel || c.lora_qkv_kernel || c.lora_o_kernel;
-  const bool auto_on = lora && !any_set && !(c.adapter == "lora" && c.load_in_8bit);
-  return c.lora_mlp_kernel.value_or(auto_on);
 }
 
 std::string mib(int64_t bytes) {
@@ -196,7 +189,7 @@ MemoryEstimate estimate_memory(const Config& c, const Plan& p, MemoryDevice devi
   // checkpointing each layer's input plus one layer recomputed during backward.
   const int ab = wb;  // activations follow the weights' dtype (autocast's on CUDA)
   const double tokens = static_cast<double>(c.micro_batch_size * c.sequence_len);
-  const double per_layer = activation_elems_per_token_layer(m, fused_lora_ops(c)) * tokens * ab;
+  const double per_layer = activation_elems_per_token_layer(m, lora_kernels(c).mlp) * tokens * ab;
   const double layers = static_cast<double>(m.num_layers);
   // Padded batches give SDPA a float [B, 1, T, T] mask per layer; eager attention keeps
   // [B, heads, T, T] scores and probabilities.

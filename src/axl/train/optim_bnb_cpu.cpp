@@ -68,7 +68,8 @@ void fused_8bit_step_cpu(BnbAlgorithm algo, const BnbHyper& h, int64_t step, con
     for (int64_t i = b0 * kStateBlockSize, end = std::min(n, b1 * kStateBlockSize); i < end; ++i)
       out[i] = map[codes[i]] * absmax[i / kStateBlockSize];
   };
-  const CodeSearch search1(map1), search2(map2);
+  // Built once: the maps are dynamic_map's cached tensors, alive for the whole process.
+  static const CodeSearch search1(map1), search2(map2);
   auto requantize = [&](const float* values, const CodeSearch& search, uint8_t* codes, float* absmax, int64_t b0,
                         int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
