@@ -12,7 +12,8 @@
 #                plus the fused autograd functions; plus offloaded checkpoints), then
 #                transformers + PEFT (SDPA), then the ratios and goals per row of ours
 #   bench-8b     Llama-3-8B architecture in 4-bit NF4 (QLoRA), gradient checkpointing on both
-#                sides; the HF row needs bitsandbytes (carried in .gpu-carry/site when it fit)
+#                sides, ours with the fused functions and GPU_8B_KERNELS (default all; "" for
+#                none); the HF row needs bitsandbytes (carried in .gpu-carry/site when it fit)
 #   bench-decode decode tokens/s (stories260K and a random 100M Llama; float32 and bf16)
 # Resumable: build-gpu/ stays on a warm machine, and every stage after `build` builds first if
 # build-gpu/ is missing (a fresh machine). Output under $OUT (at most 8 files come back):
@@ -159,7 +160,9 @@ stage_bench_8b() {
   ensure_built
   local c=bench/gpu_configs/llama-3-8b.json n=llama-3-8b-qlora-r16
   {
-    ours timeout 280 ./$B/bin/bench_gpu_train --config $c --name $n --bits 4 --gradient-checkpointing || true
+    # The trainer's QLoRA default (the fused LoRA functions on); our kernels per GPU_8B_KERNELS.
+    ours timeout 280 ./$B/bin/bench_gpu_train --config $c --name $n --bits 4 --gradient-checkpointing --fused \
+      --kernels "${GPU_8B_KERNELS:-all}" || true
     PYTHONPATH=$CARRY/site${PYTHONPATH:+:$PYTHONPATH} timeout 280 python3 bench/gpu_train_hf.py --config $c --name $n \
       --bits 4 --gradient-checkpointing || true
   } 2>>"$OUT/bench.log" | tag bench-8b | tee -a "$OUT/bench.jsonl"

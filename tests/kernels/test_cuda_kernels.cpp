@@ -9,6 +9,7 @@
 #include <ATen/Context.h>
 
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,14 @@
 #include "axl/kernels/cross_entropy_cuda.h"
 #include "axl/kernels/cuda_switch.h"
 #include "axl/kernels/flash_varlen.h"
+#include "axl/kernels/linear_cross_entropy.h"
+#include "axl/kernels/lora_mlp_function.h"
 #include "axl/kernels/norms.h"
 #include "axl/kernels/rms_norm_cuda.h"
+#include "axl/kernels/rms_norm_function.h"
 #include "axl/kernels/rope.h"
 #include "axl/kernels/rope_cuda.h"
+#include "axl/kernels/rope_inplace.h"
 #include "axl/kernels/swiglu_cuda.h"
 #include "axl/quant/blockwise_4bit.h"
 #include "axl/quant/dequant_cuda.h"
@@ -157,6 +162,21 @@ TEST(CpuCudaReference, CrossEntropyMatchesAtenWithIgnoredRows) {
                "cross-entropy gradient reference");
 }
 
+TEST(CpuCudaReference, TargetsOutsideTheVocabularyAreAnError) {
+  const at::Tensor ok = at::tensor(std::vector<int64_t>{3, -100, 299});
+  EXPECT_NO_THROW(ck::check_targets_in_vocab(ok, 300, -100));
+  try {
+    ck::check_targets_in_vocab(at::tensor(std::vector<int64_t>{3, -100, 300}), 300, -100);
+    FAIL() << "target 300 of a 300-token vocabulary was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("target 300 at row 2"), std::string::npos) << e.what();
+  }
+  // The chunked head + loss checks every target once, before any chunk runs.
+  at::Tensor hidden = at::randn({3, 8}), weight = at::randn({300, 8});
+  EXPECT_THROW(axl::kernels::linear_cross_entropy_sum(hidden, weight, at::tensor(std::vector<int64_t>{0, -7, 5})),
+               std::invalid_argument);
+}
+
 // ---- on a GPU ---------------------------------------------------------------------------
 
 class GpuKernels : public ::testing::TestWithParam<at::ScalarType> {
@@ -244,6 +264,83 @@ TEST_P(GpuKernels, CrossEntropyForwardBackward) {
   at::Tensor in_place = ck::cross_entropy_backward(scratch, targets, fwd.lse, go, -100, /*in_place=*/true);
   EXPECT_EQ(in_place.data_ptr(), scratch.data_ptr());
   expect_close(in_place, logits.grad(), "cross-entropy grad in place");
+}
+
+// The output and the leaves' gradients of fn() backpropagating dy, with `kernels` switched on.
+std::vector<at::Tensor> run_with_kernels(const std::string& kernels, const std::function<at::Tensor()>& fn,
+                                         const std::vector<at::Tensor>& leaves, const at::Tensor& dy) {
+  KernelsOn on(kernels);
+  for (const at::Tensor& l : leaves) l.mutable_grad() = at::Tensor();
+  const at::Tensor y = fn();
+  y.backward(dy);
+  std::vector<at::Tensor> out{y.detach().clone()};
+  for (const at::Tensor& l : leaves) out.push_back(l.grad().clone());
+  return out;
+}
+
+void expect_same_with_and_without(const std::string& what, const std::function<at::Tensor()>& fn,
+                                  const std::vector<at::Tensor>& leaves, const at::Tensor& dy) {
+  const auto on = run_with_kernels("all", fn, leaves, dy), off = run_with_kernels("", fn, leaves, dy);
+  for (size_t i = 0; i < on.size(); ++i) expect_close(on[i], off[i], what + (i == 0 ? " output" : " gradient " + std::to_string(i)));
+}
+
+// A CUDA projection in -> out: frozen base of the test's dtype, float32 LoRA A/B (leaves).
+axl::kernels::LowRankLinear cuda_projection(int64_t in, int64_t out, at::ScalarType dt) {
+  axl::kernels::LowRankLinear p;
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(at::kCUDA);
+  const at::Tensor w = (at::randn({out, in}, f32) / std::sqrt(static_cast<double>(in))).to(dt);
+  p.weight = [w] { return w; };
+  p.lora_a = leaf(at::randn({8, in}, f32) * 0.1);
+  p.lora_b = leaf(at::randn({out, 8}, f32) * 0.1);
+  p.scaling = 2.0;
+  return p;
+}
+
+// The training functions (kernels/*_function, rope_inplace, linear_cross_entropy) reach the
+// kernels when they are on, and give what their ATen math gives when they are off.
+TEST_P(GpuKernels, FusedTrainingFunctionsRunTheKernels) {
+  KernelsOn all("all");
+  const at::ScalarType dt = GetParam();
+  {
+    at::Tensor x = leaf(at::randn({3, 37, 1000}, opts()));
+    at::Tensor w = leaf((1 + 0.1 * at::randn({1000}, opts().dtype(at::kFloat))).to(dt));
+    ASSERT_TRUE(ck::rms_norm_uses_kernel(x, w));
+    for (bool plus_one : {false, true})
+      expect_same_with_and_without(plus_one ? "rms_norm_fused (1 + w)" : "rms_norm_fused",
+                                   [&] { return axl::kernels::rms_norm_fused(x, w, 1e-6, plus_one); }, {x, w},
+                                   at::randn({3, 37, 1000}, opts()));
+  }
+  for (int64_t rot : {64, 32}) {
+    auto [c, s] = cos_sin(2, 33, rot, at::kFloat, at::kCUDA);  // float32, as the model makes them
+    at::Tensor src = leaf(at::randn({2, 33, 4 * 64}, opts()));
+    at::Tensor probe = src.detach().clone();
+    ASSERT_TRUE(ck::rope_uses_kernel(probe.view({2, 33, 4, 64}).permute({0, 2, 1, 3}), c.to(dt), s.to(dt)));
+    expect_same_with_and_without(
+        "apply_rope_inplace_ rot " + std::to_string(rot),
+        [&] { return axl::kernels::apply_rope_inplace_(src * 1, 64, c, s); }, {src}, at::randn({2, 33, 4 * 64}, opts()));
+  }
+  {
+    at::Tensor x = leaf(at::randn({2, 45, 256}, opts()));
+    auto gate = cuda_projection(256, 688, dt), up = cuda_projection(256, 688, dt), down = cuda_projection(688, 256, dt);
+    at::Tensor e = at::randn({90, 688}, opts());
+    ASSERT_TRUE(ck::swiglu_uses_kernel(e, e));
+    expect_same_with_and_without(
+        "lora_gated_mlp (SwiGLU)", [&] { return axl::kernels::lora_gated_mlp(x, {gate, up}, down); },
+        {x, gate.lora_a, gate.lora_b, up.lora_a, up.lora_b, down.lora_a, down.lora_b}, at::randn({2, 45, 256}, opts()));
+  }
+  {
+    at::Tensor hidden = leaf(at::randn({300, 64}, opts()));
+    at::Tensor weight = (at::randn({32003, 64}, opts().dtype(at::kFloat)) * 0.2).to(dt);
+    at::Tensor targets = at::randint(32003, {300}, at::TensorOptions().dtype(at::kLong).device(at::kCUDA));
+    targets.index_put_({at::arange(0, 300, 7, targets.options())}, -100);
+    ASSERT_TRUE(ck::cross_entropy_uses_kernel(at::empty({64, 32003}, opts()), targets.narrow(0, 0, 64)));
+    expect_same_with_and_without(
+        "linear_cross_entropy_sum",
+        [&] { return axl::kernels::linear_cross_entropy_sum(hidden, weight, targets, -100, 64); }, {hidden},
+        at::full({}, 1.0 / 300, opts().dtype(at::kFloat)));
+    EXPECT_THROW(axl::kernels::linear_cross_entropy_sum(hidden, weight, at::full_like(targets, 32003)),
+                 std::invalid_argument);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, GpuKernels, ::testing::Values(at::kFloat, at::kBFloat16),

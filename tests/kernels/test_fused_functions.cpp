@@ -127,18 +127,30 @@ TEST(FusedLoraLinear, OutputsAreNotViews) {
   EXPECT_TRUE(axl::kernels::can_rotate_in_place(outs[0]));
 }
 
-void check_mlp(at::ScalarType dtype, double dropout, double tol) {
+using axl::kernels::GatedActivation;
+
+const char* activation_name(GatedActivation act) {
+  return act == GatedActivation::Silu ? "SwiGLU" : act == GatedActivation::GeluTanh ? "GeGLU (tanh)" : "GeGLU";
+}
+
+// Gate and up as two projections, or merged into one gate_up (Phi-3): same function.
+void check_mlp(at::ScalarType dtype, double dropout, double tol, GatedActivation act = GatedActivation::Silu,
+               bool merged = false) {
   at::manual_seed(11);
   const at::Tensor x = at::randn({2, 7, 24}, at::kDouble).to(dtype).requires_grad_(true);
-  std::vector<LowRankLinear> ps{make_projection(24, 40, 4, dtype, dropout, false),
-                                make_projection(24, 40, 4, dtype, dropout, false),
-                                make_projection(40, 24, 4, dtype, dropout, false)};
+  std::vector<LowRankLinear> gate_up;
+  if (merged) gate_up.push_back(make_projection(24, 80, 4, dtype, dropout, false));
+  else gate_up = {make_projection(24, 40, 4, dtype, dropout, false), make_projection(24, 40, 4, dtype, dropout, false)};
+  const LowRankLinear down = make_projection(40, 24, 4, dtype, dropout, false);
+  std::vector<LowRankLinear> all = gate_up;
+  all.push_back(down);
   std::vector<at::Tensor> w{at::randn({2, 7, 24}, at::kDouble)};
   compare_with_reference(
-      label("LoRA SwiGLU MLP", dtype, " dropout " + std::to_string(dropout)),
-      [&] { return std::vector<at::Tensor>{axl::kernels::lora_swiglu_mlp_reference(x, ps[0], ps[1], ps[2])}; },
-      [&] { return std::vector<at::Tensor>{axl::kernels::lora_swiglu_mlp(x, ps[0], ps[1], ps[2])}; },
-      grad_inputs(x, ps), w, tol, 5);
+      label(std::string("LoRA ") + activation_name(act) + (merged ? " MLP (gate_up)" : " MLP"), dtype,
+            " dropout " + std::to_string(dropout)),
+      [&] { return std::vector<at::Tensor>{axl::kernels::lora_gated_mlp_reference(x, gate_up, down, act)}; },
+      [&] { return std::vector<at::Tensor>{axl::kernels::lora_gated_mlp(x, gate_up, down, act)}; },
+      grad_inputs(x, all), w, tol, 5);
 }
 
 // The QKV group and the MLP: float64 with and without dropout, bfloat16 with it.
@@ -154,12 +166,31 @@ TEST(FusedLora, GroupAndMlpMatchAutogradBFloat16) {
   check_mlp(at::kBFloat16, 0.1, 1e-2);
 }
 
+// Gemma's GeGLU (tanh and exact GELU) and Phi-3's merged gate_up.
+TEST(FusedLoraMlp, GeluAndMergedGateUpMatchAutograd) {
+  for (GatedActivation act : {GatedActivation::GeluTanh, GatedActivation::Gelu, GatedActivation::Silu})
+    for (bool merged : {false, true}) {
+      if (act == GatedActivation::Silu && !merged) continue;  // above
+      check_mlp(at::kDouble, 0.1, 1e-6, act, merged);
+      check_mlp(at::kBFloat16, 0.1, 1e-2, act, merged);
+    }
+  check_mlp(at::kDouble, 0.0, 1e-6, GatedActivation::GeluTanh, true);
+}
+
+TEST(FusedLoraMlp, ActivationNames) {
+  EXPECT_EQ(axl::kernels::gated_activation("silu"), GatedActivation::Silu);
+  EXPECT_EQ(axl::kernels::gated_activation("gelu_pytorch_tanh"), GatedActivation::GeluTanh);
+  EXPECT_EQ(axl::kernels::gated_activation("gelu_new"), GatedActivation::GeluTanh);
+  EXPECT_EQ(axl::kernels::gated_activation("gelu"), GatedActivation::Gelu);
+  EXPECT_FALSE(axl::kernels::gated_activation("relu").has_value());
+}
+
 TEST(FusedLoraMlp, FrozenInputGetsNoGradientButLoraDoes) {
   at::manual_seed(2);
   const at::Tensor x = at::randn({1, 4, 8}, at::kDouble);  // e.g. the frozen embeddings
   auto g = make_projection(8, 12, 2, at::kDouble, 0, false), u = make_projection(8, 12, 2, at::kDouble, 0, false),
        d = make_projection(12, 8, 2, at::kDouble, 0, false);
-  const at::Tensor y = axl::kernels::lora_swiglu_mlp(x, g, u, d);
+  const at::Tensor y = axl::kernels::lora_gated_mlp(x, {g, u}, d);
   y.sum().backward();
   EXPECT_TRUE(d.lora_a.grad().defined());
   EXPECT_GT(g.lora_b.grad().abs().sum().item<double>(), 0);

@@ -4,6 +4,9 @@
 #include "axl/kernels/cuda_launch.h"
 #include "axl/kernels/cuda_switch.h"
 
+#include <stdexcept>
+#include <string>
+
 namespace axl::kernels::cuda {
 
 bool cross_entropy_uses_kernel(const at::Tensor& logits, const at::Tensor& targets) {
@@ -28,8 +31,19 @@ at::Tensor cross_entropy_backward_reference(const at::Tensor& logits, const at::
   return (p * keep.unsqueeze(1).to(at::kFloat) * grad_output.to(at::kFloat)).to(logits.scalar_type());
 }
 
-CrossEntropyForward cross_entropy_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t ignore_index) {
+void check_targets_in_vocab(const at::Tensor& targets, int64_t vocab, int64_t ignore_index) {
+  const at::Tensor bad = targets.ne(ignore_index).logical_and(targets.lt(0).logical_or(targets.ge(vocab)));
+  if (!bad.any().item<bool>()) return;
+  const int64_t row = bad.to(at::kInt).argmax().item<int64_t>();
+  throw std::invalid_argument("cross-entropy: target " + std::to_string(targets[row].item<int64_t>()) + " at row " +
+                              std::to_string(row) + " is outside the vocabulary of " + std::to_string(vocab) +
+                              " (token ids beyond the model's embedding size?)");
+}
+
+CrossEntropyForward cross_entropy_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t ignore_index,
+                                          bool check_targets) {
   if (!cross_entropy_uses_kernel(logits, targets)) return cross_entropy_forward_reference(logits, targets, ignore_index);
+  if (check_targets) check_targets_in_vocab(targets, logits.size(1), ignore_index);
   const int64_t rows = logits.size(0);
   at::Tensor loss = at::empty({rows}, logits.options().dtype(at::kFloat));
   at::Tensor lse = at::empty({rows}, logits.options().dtype(at::kFloat));

@@ -15,8 +15,14 @@ struct CrossEntropyForward {
 };
 
 // logits [rows, vocab] (rows contiguous; a row stride is allowed), targets int64 [rows].
+// check_targets: throw std::invalid_argument for a target outside [0, vocab) that is not
+// ignore_index (one device sync; callers that checked all their targets once pass false).
 CrossEntropyForward cross_entropy_forward(const at::Tensor& logits, const at::Tensor& targets,
-                                          int64_t ignore_index = -100);
+                                          int64_t ignore_index = -100, bool check_targets = true);
+
+// Throws std::invalid_argument naming the first target outside [0, vocab) that is not
+// ignore_index (the kernel would give NaN for it, ATen a device-side assert).
+void check_targets_in_vocab(const at::Tensor& targets, int64_t vocab, int64_t ignore_index);
 // d loss / d logits, times grad_output (0-dim), in logits' dtype; `in_place` writes it over
 // the logits (which must then not be needed any more) when the kernel runs.
 at::Tensor cross_entropy_backward(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& lse,

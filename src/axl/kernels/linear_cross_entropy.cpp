@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "axl/kernels/cross_entropy_cuda.h"
+
 namespace axl::kernels {
 
 namespace {
@@ -31,18 +33,31 @@ struct LinearCrossEntropy : public torch::autograd::Function<LinearCrossEntropy>
       const int64_t rows = std::min(chunk_rows, n - start);
       const at::Tensor hc = h.narrow(0, start, rows);
       const at::Tensor tc = targets.narrow(0, start, rows);
-      at::Tensor logits = at::mm(hc, wt).to(wide);  // [rows, V], ours to overwrite
-      const at::Tensor valid = tc.ne(ignore_index);
-      const at::Tensor safe = at::where(valid, tc, at::zeros_like(tc)).unsqueeze(1);
-      const at::Tensor lse = at::logsumexp(logits, 1, /*keepdim=*/true);
-      const at::Tensor picked = logits.gather(1, safe);
-      total.add_((lse - picked).squeeze(1).mul(valid).sum());
-      if (!need_dh && !need_dw) continue;
-      // d loss / d logits = softmax - one_hot(target), zero on ignored rows; in place.
-      at::Tensor grad = logits.sub_(lse).exp_();
-      grad.scatter_add_(1, safe, at::full({rows, 1}, -1.0, grad.options()));
-      grad.mul_(valid.unsqueeze(1));
-      const at::Tensor g = grad.to(weight.scalar_type());
+      at::Tensor logits = at::mm(hc, wt);  // [rows, V] in the GEMM's dtype, ours to overwrite
+      at::Tensor g;                          // d loss / d logits, in the weight's dtype
+      if (cuda::cross_entropy_uses_kernel(logits, tc)) {
+        // The CUDA kernel reads the logits as they are (no float32 copy) and writes the
+        // gradient over them.
+        const cuda::CrossEntropyForward f = cuda::cross_entropy_forward(logits, tc, ignore_index, false);
+        total.add_(f.loss);
+        if (!need_dh && !need_dw) continue;
+        g = cuda::cross_entropy_backward(logits, tc, f.lse, at::ones({}, f.loss.options()), ignore_index,
+                                         /*in_place=*/true)
+                .to(weight.scalar_type());
+      } else {
+        logits = logits.to(wide);
+        const at::Tensor valid = tc.ne(ignore_index);
+        const at::Tensor safe = at::where(valid, tc, at::zeros_like(tc)).unsqueeze(1);
+        const at::Tensor lse = at::logsumexp(logits, 1, /*keepdim=*/true);
+        const at::Tensor picked = logits.gather(1, safe);
+        total.add_((lse - picked).squeeze(1).mul(valid).sum());
+        if (!need_dh && !need_dw) continue;
+        // d loss / d logits = softmax - one_hot(target), zero on ignored rows; in place.
+        at::Tensor grad = logits.sub_(lse).exp_();
+        grad.scatter_add_(1, safe, at::full({rows, 1}, -1.0, grad.options()));
+        grad.mul_(valid.unsqueeze(1));
+        g = grad.to(weight.scalar_type());
+      }
       if (need_dh) {
         at::Tensor out = dh.narrow(0, start, rows);
         at::mm_out(out, g, weight);
@@ -80,7 +95,9 @@ at::Tensor linear_cross_entropy_sum(const at::Tensor& hidden, const at::Tensor& 
   if (!linear_cross_entropy_supports(hidden.scalar_type()))
     throw std::invalid_argument("linear_cross_entropy_sum: float32, bfloat16 or float64 only");
   if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, weight.size(0)));
-  return LinearCrossEntropy::apply(hidden, weight, targets.to(at::kLong), ignore_index, chunk_rows);
+  const at::Tensor t = targets.to(at::kLong).contiguous();
+  cuda::check_targets_in_vocab(t, weight.size(0), ignore_index);  // once here, not per chunk
+  return LinearCrossEntropy::apply(hidden, weight, t, ignore_index, chunk_rows);
 }
 
 at::Tensor linear_cross_entropy_sum_reference(const at::Tensor& hidden, const at::Tensor& weight,

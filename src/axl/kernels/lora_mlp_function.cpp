@@ -2,6 +2,10 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <stdexcept>
+
+#include "axl/kernels/swiglu_cuda.h"
+
 namespace axl::kernels {
 
 namespace {
@@ -9,31 +13,60 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-enum Part { kGate = 0, kUp = 1, kDown = 2 };
-
 struct MlpSpec : torch::CustomClassHolder {
-  std::vector<LowRankLinear> parts;  // gate, up, down
+  std::vector<LowRankLinear> parts;  // gate, up, down; or gate_up, down
   std::vector<at::Tensor> noise;     // per part; undefined without dropout
+  GatedActivation act = GatedActivation::Silu;
   bool need_dx = false;
+  bool merged() const { return parts.size() == 2; }
 };
 
-// silu(e) * g, in e's dtype as at::silu(e) * g computes it.
-at::Tensor swiglu(const at::Tensor& e, const at::Tensor& g) { return at::silu(e) * g; }
+const char* gelu_approximation(GatedActivation act) { return act == GatedActivation::GeluTanh ? "tanh" : "none"; }
 
-class LoraSwigluMlp : public torch::autograd::Function<LoraSwigluMlp> {
+// act(e) * g in e's dtype, as the plain path computes it (the SwiGLU kernel when it runs).
+at::Tensor gated(const at::Tensor& e, const at::Tensor& g, GatedActivation act) {
+  if (act == GatedActivation::Silu) return cuda::swiglu_forward(e, g);
+  return at::gelu(e, gelu_approximation(act)) * g;
+}
+
+// {de, dg} for dh = d loss / d h.
+std::pair<at::Tensor, at::Tensor> gated_backward(const at::Tensor& dh, const at::Tensor& e, const at::Tensor& g,
+                                                 GatedActivation act) {
+  if (act != GatedActivation::Silu) {
+    // ATen's own GELU backward: the very op autograd runs on the plain path.
+    const char* approx = gelu_approximation(act);
+    return {at::gelu_backward(dh * g, e, approx), dh * at::gelu(e, approx)};
+  }
+  if (cuda::swiglu_uses_kernel(e, g) && dh.is_contiguous() && dh.scalar_type() == e.scalar_type())
+    return cuda::swiglu_backward(dh, e, g);
+  // d silu(e) / de = s (1 + e (1 - s)), s = sigmoid(e); in float32 for half-precision e.
+  const at::ScalarType wide = e.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const at::Tensor ef = e.to(wide), gf = g.to(wide), dhf = dh.to(wide);
+  const at::Tensor sig = at::sigmoid(ef);
+  return {(dhf * gf * sig * (1 + ef * (1 - sig))).to(e.scalar_type()), (dhf * ef * sig).to(e.scalar_type())};
+}
+
+class LoraGatedMlp : public torch::autograd::Function<LoraGatedMlp> {
  public:
-  // `loras` holds A, B of every part that has an update (gate, up, down order).
+  // `loras` holds A, B of every part that has an update (in parts order).
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList loras,
                             c10::intrusive_ptr<MlpSpec> spec) {
     const variable_list ab = per_part(spec->parts, variable_list(loras.begin(), loras.end()));
     const at::Tensor x2d = x.reshape({-1, x.size(-1)});
     const auto& p = spec->parts;
-    at::Tensor e = lora_math::forward(x2d, p[kGate].weight(), p[kGate].bias, ab[0], ab[1], p[kGate].scaling,
-                                      spec->noise[kGate]);
-    at::Tensor g = lora_math::forward(x2d, p[kUp].weight(), p[kUp].bias, ab[2], ab[3], p[kUp].scaling,
-                                      spec->noise[kUp]);
-    const at::Tensor y = lora_math::forward(swiglu(e, g), p[kDown].weight(), p[kDown].bias, ab[4], ab[5],
-                                            p[kDown].scaling, spec->noise[kDown]);
+    auto project = [&](size_t i, const at::Tensor& in) {
+      return lora_math::forward(in, p[i].weight(), p[i].bias, ab[2 * i], ab[2 * i + 1], p[i].scaling, spec->noise[i]);
+    };
+    at::Tensor e, g;
+    if (spec->merged()) {
+      const at::Tensor eg = project(0, x2d);
+      const int64_t n = eg.size(1) / 2;
+      e = eg.narrow(1, 0, n), g = eg.narrow(1, n, n);
+    } else {
+      e = project(0, x2d), g = project(1, x2d);
+    }
+    const size_t down = p.size() - 1;
+    const at::Tensor y = project(down, gated(e, g, spec->act));
     variable_list saved{x, e, g};
     saved.insert(saved.end(), loras.begin(), loras.end());
     ctx->save_for_backward(saved);
@@ -52,53 +85,67 @@ class LoraSwigluMlp : public torch::autograd::Function<LoraSwigluMlp> {
     const auto& p = spec->parts;
     const at::Tensor x2d = x.reshape({-1, x.size(-1)});
     const at::Tensor dy = grad_outputs[0].reshape({-1, grad_outputs[0].size(-1)});
+    std::vector<std::pair<at::Tensor, at::Tensor>> per(p.size());
+    auto project_back = [&](size_t i, const at::Tensor& d_out, const at::Tensor& in, bool need_d_in, at::Tensor& d_in) {
+      per[i] = lora_math::backward(d_out, in, p[i].weight(), ab[2 * i], ab[2 * i + 1], p[i].scaling, spec->noise[i],
+                                   need_d_in, d_in);
+    };
 
     // h is recomputed, not saved: one [N, intermediate] tensor less per layer.
-    at::Tensor dh;
-    auto [da_down, db_down] = lora_math::backward(dy, swiglu(e, g), p[kDown].weight(), ab[4], ab[5], p[kDown].scaling,
-                                                  spec->noise[kDown], /*need_dx=*/true, dh);
-    // d silu(e) / de = s (1 + e (1 - s)), s = sigmoid(e); in float32 for half-precision e.
-    const at::ScalarType wide = e.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-    const at::Tensor ef = e.to(wide), gf = g.to(wide), dhf = dh.to(wide);
-    const at::Tensor sig = at::sigmoid(ef);
-    const at::Tensor dg = (dhf * ef * sig).to(e.scalar_type());
-    const at::Tensor de = (dhf * gf * sig * (1 + ef * (1 - sig))).to(e.scalar_type());
-
-    at::Tensor dx;
-    auto [da_gate, db_gate] = lora_math::backward(de, x2d, p[kGate].weight(), ab[0], ab[1], p[kGate].scaling,
-                                                  spec->noise[kGate], spec->need_dx, dx);
-    auto [da_up, db_up] = lora_math::backward(dg, x2d, p[kUp].weight(), ab[2], ab[3], p[kUp].scaling,
-                                              spec->noise[kUp], spec->need_dx, dx);
+    at::Tensor dh, dx;
+    project_back(p.size() - 1, dy, gated(e, g, spec->act), /*need_d_in=*/true, dh);
+    const auto [de, dg] = gated_backward(dh, e, g, spec->act);
+    if (spec->merged()) {
+      project_back(0, at::cat({de, dg}, 1), x2d, spec->need_dx, dx);
+    } else {
+      project_back(0, de, x2d, spec->need_dx, dx);
+      project_back(1, dg, x2d, spec->need_dx, dx);
+    }
     variable_list grads{dx.defined() ? dx.view(x.sizes()) : at::Tensor()};
-    const std::pair<at::Tensor, at::Tensor> per[] = {{da_gate, db_gate}, {da_up, db_up}, {da_down, db_down}};
-    for (int i = 0; i < 3; ++i)
+    for (size_t i = 0; i < p.size(); ++i)
       if (p[i].has_update()) grads.insert(grads.end(), {per[i].first, per[i].second});
     grads.emplace_back();  // spec
     return grads;
   }
 
  private:
-  // {A_gate, B_gate, A_up, B_up, A_down, B_down}, undefined for a part without an update.
+  // {A_0, B_0, A_1, B_1, ...} per part, undefined for a part without an update.
   static variable_list per_part(const std::vector<LowRankLinear>& parts, const variable_list& flat) {
-    variable_list out(6);
+    variable_list out(2 * parts.size());
     size_t next = 0;
-    for (size_t i = 0; i < 3; ++i)
+    for (size_t i = 0; i < parts.size(); ++i)
       if (parts[i].has_update()) out[2 * i] = flat[next], out[2 * i + 1] = flat[next + 1], next += 2;
     return out;
   }
 };
 
+void check_parts(const std::vector<LowRankLinear>& gate_up) {
+  if (gate_up.size() != 1 && gate_up.size() != 2)
+    throw std::invalid_argument("lora_gated_mlp: gate_up is {gate, up} or {merged gate_up}");
+}
+
 }  // namespace
 
-at::Tensor lora_swiglu_mlp(const at::Tensor& x, const LowRankLinear& gate, const LowRankLinear& up,
-                           const LowRankLinear& down) {
-  const lora_math::CastInputs c = lora_math::cast_for_autocast(x, {gate, up, down});
+std::optional<GatedActivation> gated_activation(const std::string& hidden_act) {
+  if (hidden_act == "silu") return GatedActivation::Silu;
+  if (hidden_act == "gelu_pytorch_tanh" || hidden_act == "gelu_new" || hidden_act == "gelu_fast")
+    return GatedActivation::GeluTanh;
+  if (hidden_act == "gelu") return GatedActivation::Gelu;
+  return std::nullopt;
+}
+
+at::Tensor lora_gated_mlp(const at::Tensor& x, const std::vector<LowRankLinear>& gate_up, const LowRankLinear& down,
+                          GatedActivation act) {
+  check_parts(gate_up);
+  std::vector<LowRankLinear> originals = gate_up;
+  originals.push_back(down);
+  const lora_math::CastInputs c = lora_math::cast_for_autocast(x, originals);
   auto spec = c10::make_intrusive<MlpSpec>();
   spec->parts = c.projections;
-  const LowRankLinear* originals[] = {&gate, &up, &down};
+  spec->act = act;
   variable_list loras;
-  for (int i = 0; i < 3; ++i) {
-    const LowRankLinear& o = *originals[i];
+  for (size_t i = 0; i < originals.size(); ++i) {
+    const LowRankLinear& o = originals[i];
     if (!o.has_update()) {
       spec->noise.emplace_back();
       continue;
@@ -110,13 +157,22 @@ at::Tensor lora_swiglu_mlp(const at::Tensor& x, const LowRankLinear& gate, const
     loras.insert(loras.end(), {spec->parts[i].lora_a, spec->parts[i].lora_b});
   }
   spec->need_dx = c.x.requires_grad();
-  return LoraSwigluMlp::apply(c.x, at::TensorList(loras), std::move(spec));
+  return LoraGatedMlp::apply(c.x, at::TensorList(loras), std::move(spec));
 }
 
-at::Tensor lora_swiglu_mlp_reference(const at::Tensor& x, const LowRankLinear& gate, const LowRankLinear& up,
-                                     const LowRankLinear& down) {
-  const auto gu = lora_linear_group_reference(x, {gate, up});
-  return lora_linear_group_reference(swiglu(gu[0], gu[1]), {down})[0];
+at::Tensor lora_gated_mlp_reference(const at::Tensor& x, const std::vector<LowRankLinear>& gate_up,
+                                    const LowRankLinear& down, GatedActivation act) {
+  check_parts(gate_up);
+  const auto outs = lora_linear_group_reference(x, gate_up);
+  at::Tensor e = outs[0], g;
+  if (gate_up.size() == 1) {
+    const int64_t n = e.size(-1) / 2;
+    g = e.narrow(-1, n, n), e = e.narrow(-1, 0, n);
+  } else {
+    g = outs[1];
+  }
+  const at::Tensor a = act == GatedActivation::Silu ? at::silu(e) : at::gelu(e, gelu_approximation(act));
+  return lora_linear_group_reference(a * g, {down})[0];
 }
 
 }  // namespace axl::kernels

@@ -2,6 +2,10 @@
 
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <tuple>
+
+#include "axl/kernels/rms_norm_cuda.h"
+
 namespace axl::kernels {
 
 namespace rms_norm_math {
@@ -44,16 +48,30 @@ class RmsNormFunction : public torch::autograd::Function<RmsNormFunction> {
  public:
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight, double eps,
                             bool plus_one) {
-    auto [y, inv] = rms_norm_math::forward(x, weight, eps, plus_one);
+    // The CUDA kernel (when switched on and the tensors suit it) keeps inv_rms as [rows].
+    const bool kernel = cuda::rms_norm_uses_kernel(x, weight);
+    at::Tensor y, inv;
+    if (kernel) {
+      cuda::RmsNormForward f = cuda::rms_norm_forward(x, weight, eps, plus_one);
+      y = f.y, inv = f.inv_rms;
+    } else {
+      std::tie(y, inv) = rms_norm_math::forward(x, weight, eps, plus_one);
+    }
     ctx->save_for_backward({x, weight, inv});
     ctx->saved_data["plus_one"] = plus_one;
+    ctx->saved_data["kernel"] = kernel;
     return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     const variable_list s = ctx->get_saved_variables();
-    auto [dx, dw] = rms_norm_math::backward(grad_outputs[0], s[0], s[1], s[2], ctx->saved_data["plus_one"].toBool(),
-                                            ctx->needs_input_grad(1));
+    const bool plus_one = ctx->saved_data["plus_one"].toBool();
+    if (ctx->saved_data["kernel"].toBool()) {
+      // Falls back to the ATen math itself when the gradient is not contiguous.
+      cuda::RmsNormGrads g = cuda::rms_norm_backward(grad_outputs[0], s[0], s[1], s[2], plus_one);
+      return {g.dx, ctx->needs_input_grad(1) ? g.dw : at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+    auto [dx, dw] = rms_norm_math::backward(grad_outputs[0], s[0], s[1], s[2], plus_one, ctx->needs_input_grad(1));
     return {dx, dw, at::Tensor(), at::Tensor()};
   }
 };

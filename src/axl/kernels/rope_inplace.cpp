@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "axl/kernels/rope_cuda.h"
+
 namespace axl::kernels {
 
 namespace {
@@ -15,7 +17,18 @@ using torch::autograd::variable_list;
 // features; `direction` -1 applies the inverse rotation (the transpose).
 void rotate_(const at::Tensor& t, const at::Tensor& cos, const at::Tensor& sin, double direction) {
   const int64_t rot = cos.size(-1), half = rot / 2;
-  const at::Tensor c = cos.unsqueeze(2).to(t.scalar_type()), s = sin.unsqueeze(2).to(t.scalar_type());
+  at::Tensor cos_t = cos.to(t.scalar_type()), sin_t = sin.to(t.scalar_type());
+  if (t.is_cuda()) {
+    // The CUDA kernel, when switched on, takes [B, H, T, D] with any strides: a permuted view.
+    at::Tensor heads_first = t.permute({0, 2, 1, 3});
+    cos_t = cos_t.contiguous(), sin_t = sin_t.contiguous();
+    if (cuda::rope_uses_kernel(heads_first, cos_t, sin_t)) {
+      if (direction > 0) cuda::rope_forward_(heads_first, cos_t, sin_t);
+      else cuda::rope_backward_(heads_first, cos_t, sin_t);
+      return;
+    }
+  }
+  const at::Tensor c = cos_t.unsqueeze(2), s = sin_t.unsqueeze(2);
   at::Tensor t1 = t.narrow(-1, 0, half), t2 = t.narrow(-1, half, half);
   const at::Tensor t1_before = t1.clone();
   t1.mul_(c.narrow(-1, 0, half)).addcmul_(t2, s.narrow(-1, 0, half), -direction);

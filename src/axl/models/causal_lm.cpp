@@ -147,9 +147,17 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
 
 at::Tensor CausalLM::mlp_block(const DecoderLayer& layer, const at::Tensor& x, const kernels::FusedOps& fused) const {
   const std::string& act = config.activation;
-  if (fused.lora_mlp && act == "silu" && layer.gate)
-    if (auto parts = low_rank_slots({&layer.gate, &layer.up, &layer.down}))
-      return kernels::lora_swiglu_mlp(x, (*parts)[0], (*parts)[1], (*parts)[2]);
+  if (fused.lora_mlp)
+    if (const auto gated = kernels::gated_activation(act)) {
+      auto parts = layer.gate_up ? low_rank_slots({&layer.gate_up, &layer.down})
+                   : layer.gate  ? low_rank_slots({&layer.gate, &layer.up, &layer.down})
+                                 : std::nullopt;
+      if (parts) {
+        const kernels::LowRankLinear down = parts->back();
+        parts->pop_back();
+        return kernels::lora_gated_mlp(x, *parts, down, *gated);
+      }
+    }
   if (layer.gate_up) {
     at::Tensor gu = layer.gate_up->forward(x);
     const int64_t n = gu.size(-1) / 2;
