@@ -6,7 +6,7 @@
 #                the machine's own torch 2.11 (CUDA 13): the library, the GPU test binaries and
 #                the benches
 #   test         every GPU test: test_kernels (all; Gpu* need the device), test_models *Cuda*,
-#                test_quant *Cuda*
+#                test_quant *Cuda*, test_train Gpu* (fused functions + offloaded checkpoints)
 #   bench-1b     Llama-3.2-1B architecture, random init, bf16, LoRA r16 on all 7 projections,
 #                seq 2048 x micro-batch 4 packed, 30 steps: ours (kernels off; all kernels on;
 #                plus the fused autograd functions; plus offloaded checkpoints), then
@@ -77,7 +77,7 @@ stage_build() {
       -DCMAKE_CXX_FLAGS="-isystem $DEPS/usr/include -isystem $DEPS/usr/include/x86_64-linux-gnu" \
       -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$LIB" -DCMAKE_SHARED_LINKER_FLAGS="-Wl,-rpath-link,$LIB" \
       -DAXL_BUILD_BENCH=ON ${GPU_CMAKE_ARGS:-}; } &&
-    ninja -C $B -j "$(nproc)" ${GPU_TARGETS:-axl_torch axolotl test_kernels test_models test_quant bench_gpu_train bench_decode}
+    ninja -C $B -j "$(nproc)" ${GPU_TARGETS:-axl_torch axolotl test_kernels test_models test_quant test_train bench_gpu_train bench_decode}
   } >>"$OUT/build.log" 2>&1 || rc=$?
   grep -E "error|FAILED|warning: " "$OUT/build.log" | tail -30 || true
   tail -2 "$OUT/build.log"
@@ -101,13 +101,14 @@ stage_test() {
     ours ./$B/bin/test_kernels --gtest_output=json:$j/kernels.json
     ours ./$B/bin/test_models --gtest_filter='*Cuda*' --gtest_output=json:$j/models.json
     ours ./$B/bin/test_quant --gtest_filter='*Cuda*' --gtest_output=json:$j/quant.json
+    ours ./$B/bin/test_train --gtest_filter='Gpu*' --gtest_output=json:$j/train.json
   } > "$OUT/test.log" 2>&1
   set -e
   python3 - "$j" "$COMMIT" "$GPU" <<'PY' | tee "$OUT/test-summary.json"
 import json, os, sys
 d, commit, gpu = sys.argv[1:4]
 summary = {"commit": commit, "gpu": gpu, "binaries": {}}
-for name in ("kernels", "models", "quant"):
+for name in ("kernels", "models", "quant", "train"):
     p = os.path.join(d, name + ".json")
     if not os.path.exists(p):
         summary["binaries"][name] = {"error": "no gtest output (crashed?)"}; continue

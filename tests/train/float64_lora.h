@@ -17,19 +17,24 @@
 
 namespace axl::test {
 
-inline models::CausalLM load_double(const std::string& dir) {
+// dtype/device: float64 on the CPU unless a GPU test asks otherwise.
+inline models::CausalLM load_double(const std::string& dir, at::ScalarType dtype = at::kDouble,
+                                    at::Device device = at::kCPU) {
   models::LoadOptions lo;
-  lo.dtype = at::kDouble;
+  lo.dtype = dtype;
+  lo.device = device;
   lo.writable = true;
   return models::load_causal_lm(dir, lo);
 }
 
-// dora: DoRA instead of plain LoRA (same rank, dropout and init).
-inline peft::Adapter attach_float64_lora(models::CausalLM& model, bool dora = false) {
+// dora: DoRA instead of plain LoRA (same rank, dropout and init). The adapter's tensors take
+// `dtype` (float64 unless a GPU test asks for float32).
+inline peft::Adapter attach_float64_lora(models::CausalLM& model, bool dora = false, double dropout = 0.1,
+                                         at::ScalarType dtype = at::kDouble) {
   peft::LoraConfig lc;
   lc.r = 4;
   lc.lora_alpha = 8;
-  lc.lora_dropout = 0.1;
+  lc.lora_dropout = dropout;
   lc.use_dora = dora;
   lc.init = peft::LoraInit::Random;
   peft::TargetModules t;
@@ -37,7 +42,7 @@ inline peft::Adapter attach_float64_lora(models::CausalLM& model, bool dora = fa
   lc.target_modules = t;
   peft::Adapter adapter = peft::attach_lora(model, lc, 11);
   for (auto& a : adapter.layers)
-    for (auto& [name, tensor] : a.layer->tensors()) *tensor = tensor->detach().to(at::kDouble).requires_grad_(true);
+    for (auto& [name, tensor] : a.layer->tensors()) *tensor = tensor->detach().to(dtype).requires_grad_(true);
   adapter.set_training(true);
   return adapter;
 }

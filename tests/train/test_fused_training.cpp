@@ -5,6 +5,7 @@
 // keeps the plain path; and the config keys pick the functions as Axolotl's do.
 #include <gtest/gtest.h>
 
+#include <ATen/Context.h>
 #include <torch/csrc/autograd/function.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "axl/core/error.h"
+#include "axl/kernels/cuda_switch.h"
 #include "axl/train/activation_checkpoint.h"
 #include "axl/train/fused_ops_setting.h"
 #include "axl/train/token_loss.h"
@@ -68,8 +70,9 @@ struct Pass {
 
 // One forward + backward of a fixed padded batch (token-sum normalised loss) under `seed`.
 Pass forward_backward(const CausalLM& model, const std::vector<at::Tensor>& params, const axl::kernels::FusedOps& fused,
-                      Checkpointing ckpt, uint64_t seed) {
-  const axl::test::PaddedBatch b = axl::test::padded_test_batch();
+                      Checkpointing ckpt, uint64_t seed, at::Device device = at::kCPU) {
+  axl::test::PaddedBatch b = axl::test::padded_test_batch();
+  b.ids = b.ids.to(device), b.mask = b.mask.to(device), b.labels = b.labels.to(device);
   axl::models::ForwardInput in = axl::test::seeded_eager_input(b, seed);
   in.fused = fused;
   if (ckpt != Checkpointing::Off) in.layer_runner = axl::train::checkpoint_every_layer(model, ckpt == Checkpointing::Offload);
@@ -130,6 +133,43 @@ TEST(FusedTraining, DoraKeepsThePlainPath) {
   const Pass fused = forward_backward(model, params, all_fused(), Checkpointing::Layer, 5);
   EXPECT_FALSE(has_node(fused.nodes, "LoraLinearGroup"));
   EXPECT_LE(worst_relative_error(fused, plain), 1e-6);
+}
+
+// On a GPU (scripts/gpu-suite.sh test): offloaded checkpoints go through pinned host memory
+// and a side stream there, the RNG replay covers the device generator, and our CUDA kernels
+// run inside the fused functions. Float64 with dropout 0.1: each checkpointing mode against
+// the fused run without checkpointing (same masks by construction), and the fused run against
+// plain autograd with dropout 0 (CUDA's dropout may lay masks out by the input's alignment).
+// Float32 with all kernels on (TF32 off): fused against plain autograd within 1e-4.
+TEST(GpuFusedTraining, CheckpointModesAndKernelsOnCuda) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device on this machine";
+  at::globalContext().setAllowTF32CuBLAS(false);
+  const at::Device cuda(at::kCUDA);
+  for (const std::string family : {"LlamaForCausalLM", "Phi3ForCausalLM", "GemmaForCausalLM"}) {
+    AXL_REQUIRE_FIXTURE(dir, "hf-tiny/" + family);
+    {
+      CausalLM model = axl::test::load_double(dir, at::kDouble, cuda);
+      axl::peft::Adapter adapter = axl::test::attach_float64_lora(model, false, 0.1);
+      const auto params = adapter_tensors(adapter);
+      const Pass ref = forward_backward(model, params, all_fused(), Checkpointing::Off, 5, cuda);
+      for (Checkpointing ckpt : {Checkpointing::Layer, Checkpointing::Offload})
+        EXPECT_LE(worst_relative_error(forward_backward(model, params, all_fused(), ckpt, 5, cuda), ref), 1e-8)
+            << family << " checkpointing mode " << static_cast<int>(ckpt);
+    }
+    for (at::ScalarType dt : {at::kDouble, at::kFloat}) {
+      CausalLM model = axl::test::load_double(dir, dt, cuda);
+      axl::peft::Adapter adapter = axl::test::attach_float64_lora(model, false, 0.0, dt);
+      const auto params = adapter_tensors(adapter);
+      const Pass plain = forward_backward(model, params, {}, Checkpointing::Off, 5, cuda);
+      if (dt == at::kFloat) axl::kernels::cuda::set_enabled_kernels("all");
+      const Pass fused = forward_backward(model, params, all_fused(), Checkpointing::Offload, 5, cuda);
+      axl::kernels::cuda::set_enabled_kernels("");
+      const double err = worst_relative_error(fused, plain);
+      EXPECT_LE(err, dt == at::kDouble ? 1e-6 : 1e-4) << family << " " << c10::toString(dt);
+      std::printf("%s on CUDA, %s: fused + offload vs plain, worst relative gradient error %.3g\n", family.c_str(),
+                  c10::toString(dt), err);
+    }
+  }
 }
 
 TEST(FusedTraining, ConfigKeysPickTheFunctionsAsAxolotl) {

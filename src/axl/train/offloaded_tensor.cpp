@@ -30,12 +30,16 @@ OffloadedTensor::OffloadedTensor(const at::Tensor& x) : device_(x.device()), sid
 
 void OffloadedTensor::prefetch() {
   if (back_.defined() || !host_.defined()) return;  // under way, or already restored
-  // Allocated for the compute stream, which uses (and later frees) it; filled on the side.
-  back_ = at::empty(host_.sizes(), host_.options().device(device_).pinned_memory(false));
   {
+    // Allocated on the side stream, which fills it: a block freed on the compute stream could
+    // still be in use by compute work queued before now, which the side stream does not wait
+    // for. record_stream: the compute stream uses it next, and the allocator must not hand the
+    // block out again before that use is done.
     c10::StreamGuard on_side(side_);
+    back_ = at::empty(host_.sizes(), host_.options().device(device_).pinned_memory(false));
     back_.copy_(host_, /*non_blocking=*/true);
   }
+  back_.record_stream(current_stream(device_));
   back_ready_ = std::make_unique<c10::Event>(device_.type());
   back_ready_->record(side_);
 }
