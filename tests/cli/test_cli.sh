@@ -160,6 +160,9 @@ if [ -n "$FIX" ] && [ -d "$TMP/stories" ] && [ -f "$FIX/datasets/alpaca/stanford
   else
     fail train-example "rc=$rc $(tail -c 300 "$TMP/train.err")"
   fi
+  # The config.yml saved with the run is a config we accept again (re-run or infer from it).
+  "$AXL" validate "$TMP/train-out/config.yml" >"$TMP/saved-config.out" 2>&1 && pass train-saved-config-validates \
+    || fail train-saved-config-validates "$(tail -c 300 "$TMP/saved-config.out")"
   check_user_error train-unsupported-key '`relora: true` is not supported' "$AXL" train "$EX" --base-model "$TMP/stories" --relora
   # Packed: rows of 4 x 256 tokens, the packing line, and a falling eval loss.
   "$AXL" train "$EX" --base-model "$TMP/stories" --datasets.0.path="$FIX/datasets/alpaca/stanford_alpaca_data_1k.json" \

@@ -214,6 +214,37 @@ TEST(ConfigLoad, PeftMethodsAndThePeftBlock) {
   EXPECT_THAT(load_error(base_yaml() + "adapter: ia3\npeft: 3\n"), HasSubstr("must be a map of PEFT config fields"));
 }
 
+// The config.yml saved beside a run reads back as the same run: QLoRA's quantization, the
+// LoRA kernel keys as written, offloaded checkpointing and the streamed pretraining data too.
+TEST(ConfigLoad, ResolvedConfigReadsBackAsTheSameRun) {
+  const auto c = load_text(
+                     "base_model: m\nlearning_rate: 1e-4\nmax_steps: 10\nadapter: qlora\nload_in_4bit: true\n"
+                     "lora_r: 8\nlora_alpha: 16\nlora_target_linear: true\nlora_mlp_kernel: true\n"
+                     "bnb_config_kwargs: {bnb_4bit_quant_type: fp4, bnb_4bit_use_double_quant: false}\n"
+                     "gradient_checkpointing: offload\nsample_packing: true\neval_sample_packing: false\n"
+                     "pretraining_dataset:\n  - path: corpus.jsonl\n    text_column: body\n    skip: 5\n"
+                     "pretrain_multipack_attn: false\n")
+                     .config;
+  const std::string yaml = axl::config::resolved_config_yaml(c);
+  const auto again = load_text(yaml).config;
+  EXPECT_TRUE(again.load_in_4bit) << yaml;
+  EXPECT_EQ(again.bnb_config_kwargs, c.bnb_config_kwargs);
+  EXPECT_EQ(again.lora_mlp_kernel, std::optional<bool>(true));
+  EXPECT_FALSE(again.lora_qkv_kernel.has_value());  // unset stays unset: Axolotl's rule reads that
+  EXPECT_TRUE(again.gradient_checkpointing && again.gradient_checkpointing_offload);
+  EXPECT_TRUE(again.sample_packing);
+  EXPECT_FALSE(again.eval_sample_packing);
+  ASSERT_EQ(again.pretraining_dataset.size(), 1u);
+  EXPECT_EQ(again.pretraining_dataset[0].path, "corpus.jsonl");
+  EXPECT_EQ(again.pretraining_dataset[0].type, "pretrain");
+  EXPECT_EQ(again.pretraining_dataset[0].text_column, std::optional<std::string>("body"));
+  EXPECT_EQ(again.pretraining_dataset[0].skip, std::optional<int64_t>(5));
+  EXPECT_FALSE(again.pretrain_multipack_attn);
+  // A fixed point from there on (the first pass turns "bf16: auto" into the value it chose).
+  const std::string second = axl::config::resolved_config_yaml(again);
+  EXPECT_EQ(axl::config::resolved_config_yaml(load_text(second).config), second);
+}
+
 TEST(ConfigLoad, DatasetOptionsForTheDataModule) {
   auto c = load_text(
                "base_model: m\nlearning_rate: 1e-4\nchat_template: chatml\ntrain_on_inputs: true\n"

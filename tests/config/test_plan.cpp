@@ -140,6 +140,6 @@ TEST(ConfigPlan, PlanTextNamesTheEssentials) {
   EXPECT_THAT(text, HasSubstr("attention: sdpa"));
   EXPECT_THAT(text, HasSubstr("= 6 samples per optimizer step"));
   auto yaml = axl::config::resolved_config_yaml(r.config);
-  EXPECT_THAT(yaml, HasSubstr("batch_size: 6\n"));
+  EXPECT_THAT(yaml, HasSubstr("gradient_accumulation_steps: 3  # batch_size: 6\n"));
   EXPECT_THAT(yaml, HasSubstr("adam_beta1: 0.9\n"));
 }

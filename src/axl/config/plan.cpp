@@ -106,6 +106,7 @@ void put_dataset(YAML::Emitter& e, const DatasetConfig& d) {
   put(e, "train_on_eot", d.train_on_eot);
   put(e, "drop_system_message", d.drop_system_message);
   put(e, "split_thinking", d.split_thinking);
+  put(e, "skip", d.skip);
   e << YAML::EndMap;
 }
 
@@ -166,6 +167,15 @@ std::string resolved_config_yaml(const Config& c) {
       e << YAML::Key << "peft" << YAML::Value;
       put_json(e, c.peft);
     }
+    put(e, "lora_mlp_kernel", c.lora_mlp_kernel);
+    put(e, "lora_qkv_kernel", c.lora_qkv_kernel);
+    put(e, "lora_o_kernel", c.lora_o_kernel);
+  }
+  if (c.load_in_4bit) e << YAML::Key << "load_in_4bit" << YAML::Value << true;
+  if (c.load_in_8bit) e << YAML::Key << "load_in_8bit" << YAML::Value << true;
+  if (!c.bnb_config_kwargs.empty()) {
+    e << YAML::Key << "bnb_config_kwargs" << YAML::Value;
+    put_json(e, c.bnb_config_kwargs);
   }
   e << YAML::Key << "datasets" << YAML::Value << YAML::BeginSeq;
   for (const auto& d : c.datasets) put_dataset(e, d);
@@ -175,6 +185,16 @@ std::string resolved_config_yaml(const Config& c) {
     for (const auto& d : c.test_datasets) put_dataset(e, d);
     e << YAML::EndSeq;
   }
+  if (!c.pretraining_dataset.empty()) {
+    e << YAML::Key << "pretraining_dataset" << YAML::Value << YAML::BeginSeq;
+    for (const auto& d : c.pretraining_dataset) put_dataset(e, d);
+    e << YAML::EndSeq;
+  }
+  if (c.streaming) e << YAML::Key << "streaming" << YAML::Value << true;
+  if (!c.pretraining_dataset.empty() || c.streaming) {
+    e << YAML::Key << "pretrain_multipack_attn" << YAML::Value << c.pretrain_multipack_attn;
+    put(e, "pretraining_sample_concatenation", c.pretraining_sample_concatenation);
+  }
   e << YAML::Key << "val_set_size" << YAML::Value << c.val_set_size;
   put(e, "dataset_prepared_path", c.dataset_prepared_path);
   e << YAML::Key << "shuffle_merged_datasets" << YAML::Value << c.shuffle_merged_datasets;
@@ -182,6 +202,7 @@ std::string resolved_config_yaml(const Config& c) {
   e << YAML::Key << "sequence_len" << YAML::Value << c.sequence_len;
   e << YAML::Key << "pad_to_sequence_len" << YAML::Value << c.pad_to_sequence_len;
   e << YAML::Key << "sample_packing" << YAML::Value << c.sample_packing;
+  e << YAML::Key << "eval_sample_packing" << YAML::Value << c.eval_sample_packing;
   e << YAML::Key << "excess_length_strategy" << YAML::Value << c.excess_length_strategy;
   e << YAML::Key << "min_sample_len" << YAML::Value << c.min_sample_len;
   e << YAML::Key << "train_on_inputs" << YAML::Value << c.train_on_inputs;
@@ -203,10 +224,10 @@ std::string resolved_config_yaml(const Config& c) {
   put_list(e, "tokens", c.tokens);
   e << YAML::Key << "output_dir" << YAML::Value << c.output_dir;
   e << YAML::Key << "micro_batch_size" << YAML::Value << c.micro_batch_size;
-  e << YAML::Key << "gradient_accumulation_steps" << YAML::Value << c.gradient_accumulation_steps;
-  e << YAML::Key << "batch_size" << YAML::Value << c.batch_size;
+  // batch_size as a comment: Axolotl (and we) refuse it beside gradient_accumulation_steps.
+  e << YAML::Key << "gradient_accumulation_steps" << YAML::Value << c.gradient_accumulation_steps
+    << YAML::Comment("batch_size: " + std::to_string(c.batch_size));
   e << YAML::Key << "eval_batch_size" << YAML::Value << c.eval_batch_size;
-  e << YAML::Key << "world_size" << YAML::Value << c.world_size;
   e << YAML::Key << "num_epochs" << YAML::Value << c.num_epochs;
   put(e, "max_steps", c.max_steps);
   e << YAML::Key << "optimizer" << YAML::Value << c.optimizer;
@@ -224,7 +245,8 @@ std::string resolved_config_yaml(const Config& c) {
   e << YAML::Key << "bf16" << YAML::Value << c.bf16 << YAML::Comment("bf16: " + c.bf16_setting);
   e << YAML::Key << "fp16" << YAML::Value << c.fp16;
   e << YAML::Key << "tf32" << YAML::Value << c.tf32 << YAML::Comment("tf32: " + c.tf32_setting);
-  e << YAML::Key << "gradient_checkpointing" << YAML::Value << c.gradient_checkpointing;
+  if (c.gradient_checkpointing_offload) e << YAML::Key << "gradient_checkpointing" << YAML::Value << "offload";
+  else e << YAML::Key << "gradient_checkpointing" << YAML::Value << c.gradient_checkpointing;
   put(e, "logging_steps", c.logging_steps);
   put(e, "eval_steps", c.eval_steps);
   put(e, "save_steps", c.save_steps);
