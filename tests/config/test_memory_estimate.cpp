@@ -112,6 +112,8 @@ TEST(MemoryEstimate, CudaUsesTheComputeDtypeAndContext) {
   EXPECT_EQ(cuda.weights, kTotal * 2);
   EXPECT_EQ(cuda.adapter, kLora * 4);  // adapters stay float32
   EXPECT_EQ(cuda.runtime, int64_t{500} << 20);
+  // bf16 keeps the chunked loss: the chunk's bf16 GEMM output and its float32 copy.
+  EXPECT_EQ(cuda.loss, 128 * 1000 * (2 + 4) + 2 * 128 * 64 * 4);
   EXPECT_EQ(estimate("bf16: true\n").weights, kTotal * 2);  // asked for on the CPU too
   const std::string table = axl::config::format_memory(estimate(kLoraKeys), cuda);
   EXPECT_THAT(table, HasSubstr("unverified"));

@@ -205,11 +205,13 @@ MemoryEstimate estimate_memory(const Config& c, const Plan& p, MemoryDevice devi
 
   // The loss: the chunked head (kernels/linear_cross_entropy) keeps one chunk of float32
   // logits (about 16M values; their softmax gradient is made in place) and the hidden states'
-  // gradient; full logits (three float32 copies) when the head cannot take that path (bf16
-  // autocast on CUDA).
+  // gradient; on CUDA in half precision also the chunk's GEMM output before its float32 copy.
+  // Full logits (three float32 copies) when the head cannot take that path (float16).
   const double v = static_cast<double>(m.vocab_size), rows = tokens;
-  const bool chunked = !cuda || e.dtype == "float32";
-  const double logits = chunked ? std::min(rows, std::max(1.0, 16777216.0 / v)) * v * 4 : rows * v * 4 * 3;
+  const bool chunked = e.dtype != "float16";
+  const double chunk_value_bytes = cuda && wb < 4 ? 4 + wb : 4;
+  const double logits =
+      chunked ? std::min(rows, std::max(1.0, 16777216.0 / v)) * v * chunk_value_bytes : rows * v * 4 * 3;
   e.loss = static_cast<int64_t>(logits + 2 * rows * static_cast<double>(m.hidden_size) * 4);
   if (full) e.loss += m.vocab_size * m.hidden_size * 4;  // the head's float32 gradient sum
 
