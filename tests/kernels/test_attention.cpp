@@ -65,6 +65,21 @@ TEST(Attention, PackedSequencesEqualSeparateRuns) {
   }
 }
 
+// The host copy of the boundaries (the model makes it once per forward) is what the segments
+// follow; one that disagrees with the row is refused as cu_seqlens would be.
+TEST(Attention, PackedHostBoundariesAreUsedAndChecked) {
+  Qkv x = random_qkv(1, 2, 2, 9, 4);
+  AttentionSpec packed;
+  packed.cu_seqlens = at::tensor({0, 4, 9}, at::kInt);
+  const at::Tensor want = axl::kernels::attention(x.q, x.k, x.v, packed);
+  packed.cu_seqlens_host = {0, 4, 9};
+  EXPECT_TRUE(at::equal(axl::kernels::attention(x.q, x.k, x.v, packed), want));
+  packed.cu_seqlens_host = {0, 6, 9};  // the host copy wins: other segments, other output
+  EXPECT_GT((axl::kernels::attention(x.q, x.k, x.v, packed) - want).abs().max().item<double>(), 1e-3);
+  packed.cu_seqlens_host = {0, 4, 8};
+  EXPECT_THROW(axl::kernels::attention(x.q, x.k, x.v, packed), std::exception);
+}
+
 TEST(Attention, SoftcapChangesScoresAsDefined) {
   Qkv x = random_qkv(1, 1, 1, 4, 4);
   AttentionSpec spec;

@@ -365,21 +365,25 @@ TEST(GpuNf4Dequant, KernelEqualsTheCpuDecoderBitForBit) {
 
 // Packed attention on CUDA: the varlen flash path against eager attention per sample in
 // float32, forward and gradients.
+// Packed rows on CUDA: flash's varlen kernel when switched on, else SDPA per sample (the
+// default), both against eager attention with the block-diagonal mask in float32.
 TEST(GpuFlashVarlen, MatchesEagerPerSampleForwardAndBackward) {
   AXL_REQUIRE_CUDA();
-  KernelsOn on("flash_varlen");
   at::manual_seed(11);
   auto bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
   const int64_t t = 300;
+  for (const std::string kernels : {"flash_varlen", ""})
   for (int64_t window : {0, 40}) {
-    const std::string tag = "window " + std::to_string(window) + " ";
+    KernelsOn on(kernels);
+    const std::string tag = (kernels.empty() ? "per-sample SDPA" : "flash varlen") + std::string(" window ") +
+                            std::to_string(window) + " ";
     at::Tensor q = leaf(at::randn({1, t, 8, 64}, bf16)), k = leaf(at::randn({1, t, 2, 64}, bf16)),
                v = leaf(at::randn({1, t, 2, 64}, bf16));
     axl::kernels::AttentionSpec spec;
     spec.cu_seqlens = at::tensor(std::vector<int32_t>{0, 50, 170, 171, 300});
     spec.sliding_window = window;
     at::Tensor qh = q.transpose(1, 2), kh = k.transpose(1, 2), vh = v.transpose(1, 2);
-    ASSERT_TRUE(axl::kernels::can_use_flash_varlen(qh, kh, vh, spec));
+    ASSERT_EQ(axl::kernels::can_use_flash_varlen(qh, kh, vh, spec), !kernels.empty());
     at::Tensor dy = at::randn({1, 8, t, 64}, bf16);
     at::Tensor out = axl::kernels::attention(qh, kh, vh, spec);
     out.backward(dy);

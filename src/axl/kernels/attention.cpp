@@ -56,13 +56,15 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   if (spec.cu_seqlens.defined() && batch != 1)
     throw Error("packed attention (cu_seqlens) takes a batch of one packed row, got a batch of " +
                 std::to_string(batch));
-  // Packed rows on CPU: a causal attention per sample is faster than one block-diagonal mask
-  // over the row (bench/packed_training.cpp measures it); eager keeps the mask as the reference.
-  if (spec.impl != AttentionImpl::Eager && q.device().is_cpu() && can_attend_per_segment(spec, batch, tq, tk))
-    return attention_per_segment(q, k, v, spec);
   // Packed rows on CUDA: flash attention's varlen kernel with cu_seqlens (off until verified).
   if (spec.impl != AttentionImpl::Eager && can_use_flash_varlen(q, k, v, spec))
     return flash_varlen_attention(q, k, v, spec);
+  // Packed rows otherwise: a causal attention per sample (SDPA: flash on CUDA) rather than one
+  // block-diagonal [T, T] mask over the row, which costs T^2 memory and work on the masked
+  // blocks (bench/packed_training.cpp measures it on the CPU); eager keeps the mask as the
+  // reference.
+  if (spec.impl != AttentionImpl::Eager && can_attend_per_segment(spec, batch, tq, tk))
+    return attention_per_segment(q, k, v, spec);
   const double scale = spec.scale > 0 ? spec.scale : 1.0 / std::sqrt(static_cast<double>(d));
 
   bool use_sdpa = spec.impl == AttentionImpl::Sdpa ||

@@ -6,7 +6,9 @@
 // are expanded here) and return [B, H, Tq, D].
 #include <ATen/ATen.h>
 
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace axl::kernels {
 
@@ -23,6 +25,9 @@ struct AttentionSpec {
   // row of a batch of one (flash-attn's varlen layout); attention never crosses a boundary.
   // Undefined = one sequence per row.
   at::Tensor cu_seqlens;
+  // The same boundaries on the host when the caller has them (a CUDA cu_seqlens would
+  // otherwise be copied back, a device sync, in every layer); empty: read from cu_seqlens.
+  std::vector<int64_t> cu_seqlens_host;
   AttentionImpl impl = AttentionImpl::Auto;
 };
 

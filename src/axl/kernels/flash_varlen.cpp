@@ -67,8 +67,8 @@ bool can_use_flash_varlen(const at::Tensor& q, const at::Tensor& k, const at::Te
 at::Tensor flash_varlen_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                   const AttentionSpec& spec) {
   const int64_t t = q.size(2), d = q.size(3);
-  // The host copy of the boundaries (a few numbers; free when the batcher made them on the CPU).
-  const std::vector<int64_t> bounds = packed_segment_bounds(spec.cu_seqlens, t);
+  // The host copy of the boundaries (the model makes it once per forward: no sync here).
+  const std::vector<int64_t> bounds = packed_segment_bounds(spec, t);
   int64_t max_len = 0;
   for (size_t i = 1; i < bounds.size(); ++i) max_len = std::max(max_len, bounds[i] - bounds[i - 1]);
   at::Tensor cu = spec.cu_seqlens.to(q.device(), at::kInt).contiguous();

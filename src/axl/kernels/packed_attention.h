@@ -17,6 +17,8 @@ namespace axl::kernels {
 // a segment of its own). Throws axl::Error unless it starts at 0, never decreases and ends at
 // `total`.
 std::vector<int64_t> packed_segment_bounds(const at::Tensor& cu_seqlens, int64_t total);
+// The spec's boundaries: its host copy when set (checked the same way), else cu_seqlens'.
+std::vector<int64_t> packed_segment_bounds(const AttentionSpec& spec, int64_t total);
 
 // Whether a spec can run segment by segment: packed, no KV cache or prefix (q_offset 0), as
 // many queries as keys, a batch of one.

@@ -5,6 +5,7 @@
 #include "axl/core/error.h"
 #include "axl/kernels/lora_mlp_function.h"
 #include "axl/kernels/norms.h"
+#include "axl/kernels/packed_attention.h"
 #include "axl/kernels/rms_norm_function.h"
 #include "axl/kernels/rope.h"
 #include "axl/kernels/rope_inplace.h"
@@ -120,6 +121,7 @@ at::Tensor CausalLM::attention_block(const DecoderLayer& layer, const at::Tensor
   if (layer.sliding && c.sliding_window) spec.sliding_window = *c.sliding_window;
   spec.key_padding_mask = in.attention_mask;
   spec.cu_seqlens = in.cu_seqlens;
+  spec.cu_seqlens_host = in.cu_seqlens_host;
   if (prefix.k.defined()) {
     // Prefix tuning without a cache: the prefix keys come first and the queries after them.
     k = at::cat({prefix.k.to(k.scalar_type()), k}, 2);
@@ -245,6 +247,10 @@ at::Tensor CausalLM::hidden(const ForwardInput& in, std::vector<at::Tensor>* all
 
   ForwardInput layer_in = in;  // what every layer sees: the mask over all keys
   layer_in.layer_runner = nullptr;
+  // Packed boundaries on the host once per forward (and for every recompute of a layer), not
+  // once per layer from a device tensor.
+  if (in.cu_seqlens.defined() && in.cu_seqlens_host.empty())
+    layer_in.cu_seqlens_host = kernels::packed_segment_bounds(in.cu_seqlens, t);
   if (virtual_keys > 0 && in.attention_mask.defined())
     layer_in.attention_mask = at::cat({at::ones({batch, virtual_keys}, in.attention_mask.options()), in.attention_mask}, 1);
 

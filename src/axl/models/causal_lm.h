@@ -85,6 +85,7 @@ struct ForwardInput {
   at::Tensor attention_mask;   // [B, T(+past)] 1 = real token; optional
   at::Tensor position_ids;     // [B, T]; default: past .. past + T - 1
   at::Tensor cu_seqlens;       // packed rows (batch of one); optional
+  std::vector<int64_t> cu_seqlens_host;  // its host copy; empty: made once per forward
   KVCache* cache = nullptr;
   bool output_hidden_states = false;
   kernels::AttentionImpl attention = kernels::AttentionImpl::Auto;
