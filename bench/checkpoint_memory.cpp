@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "axl/core/malloc_tuning.h"
 #include "axl/core/torch_compat.h"
 #include "axl/models/loader.h"
 #include "axl/peft/lora.h"
@@ -32,6 +33,7 @@ double proc_status_mib(const std::string& field) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  axl::core::keep_freed_memory_for_reuse();  // as the axolotl binary does (AXL_MALLOC=default: off)
   int64_t layers = 8, hidden = 512, batch = 4, seq = 512;
   int threads = 2;
   bool checkpointing = false;

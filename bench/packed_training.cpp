@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "axl/core/malloc_tuning.h"
 #include "axl/config/load_config.h"
 #include "axl/core/torch_compat.h"
 #include "axl/data/prepare.h"
@@ -53,6 +54,7 @@ double time_fwd_bwd(F&& f, const at::Tensor& q, const at::Tensor& k, const at::T
 }  // namespace
 
 int main(int argc, char** argv) {
+  axl::core::keep_freed_memory_for_reuse();  // as the axolotl binary does (AXL_MALLOC=default: off)
   const std::string data = arg(argc, argv, "--data", "");
   const std::string tokdir = arg(argc, argv, "--tokenizer", "");
   const int threads = std::stoi(arg(argc, argv, "--threads", "2"));

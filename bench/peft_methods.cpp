@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "axl/core/malloc_tuning.h"
 #include "axl/core/device.h"
 #include "axl/core/error.h"
 #include "axl/core/torch_compat.h"
@@ -174,6 +175,7 @@ std::vector<std::string> split(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  axl::core::keep_freed_memory_for_reuse();  // as the axolotl binary does (AXL_MALLOC=default: off)
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];

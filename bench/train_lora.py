@@ -88,6 +88,14 @@ def hf_child(model_dir, dtype, threads, warmup, steps):
                       "peak_rss_mb": peak_rss_mb()}))
 
 
+def emit(line, append_path=None):
+    """Prints one JSON result line and appends it to append_path when given."""
+    print(json.dumps(line), flush=True)
+    if append_path:
+        with open(append_path, "a") as f:
+            f.write(json.dumps(line) + "\n")
+
+
 def run_child(cmd):
     # Both sides get the same OpenMP wait policy: ACTIVE by default, what `axolotl train` uses
     # (spinning workers; 25-30% faster steps than PASSIVE or libgomp's default on 2 cores).
@@ -133,10 +141,7 @@ def main():
                     "load_avg_1m": os.getloadavg()[0],
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "ACTIVE"),
                     "versions": versions}
-            print(json.dumps(line), flush=True)
-            if a.append:
-                with open(a.append, "a") as f:
-                    f.write(json.dumps(line) + "\n")
+            emit(line, a.append)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "axl/core/malloc_tuning.h"
 #include "axl/core/device.h"
 #include "axl/core/error.h"
 #include "axl/core/torch_compat.h"
@@ -78,6 +79,7 @@ axl::kernels::FusedOps parse_fused(const std::string& list) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  axl::core::keep_freed_memory_for_reuse();  // as the axolotl binary does (AXL_MALLOC=default: off)
   std::string model_dir, dtype = "float32";
   int threads = 2, warmup = 2, steps = 5, batch = 4, seq = 256, rank = 16;
   double alpha = 32, dropout = 0.0;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "axl/core/malloc_tuning.h"
 #include "axl/cli/command_options.h"
 #include "axl/cli/commands.h"
 #include "axl/core/error.h"
@@ -68,6 +69,7 @@ void check_adapter_choice(const AdapterChoice& c, const std::string& command) {
 }  // namespace axl::cli
 
 int main(int argc, char** argv) {
+  axl::core::keep_freed_memory_for_reuse();  // before the first large allocation
   CLI::App app{"axolotl-cpp: fine-tune large language models from Axolotl configs"};
   app.name("axolotl");
   app.set_version_flag("--version", std::string("axolotl-cpp ") + AXL_VERSION);
