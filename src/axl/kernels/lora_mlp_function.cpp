@@ -23,27 +23,34 @@ struct MlpSpec : torch::CustomClassHolder {
 
 const char* gelu_approximation(GatedActivation act) { return act == GatedActivation::GeluTanh ? "tanh" : "none"; }
 
+at::Tensor activation(const at::Tensor& e, GatedActivation act) {
+  return act == GatedActivation::Silu ? at::silu(e) : at::gelu(e, gelu_approximation(act));
+}
+
 // act(e) * g in e's dtype, as the plain path computes it (the SwiGLU kernel when it runs).
 at::Tensor gated(const at::Tensor& e, const at::Tensor& g, GatedActivation act) {
   if (act == GatedActivation::Silu) return cuda::swiglu_forward(e, g);
-  return at::gelu(e, gelu_approximation(act)) * g;
+  return activation(e, act) * g;
 }
 
-// {de, dg} for dh = d loss / d h.
+// h = act(e) * g recomputed for the backward, keeping act(e) (`a`) for dg = dh * a. The
+// SwiGLU kernel, when it runs, makes h in one pass and leaves `a` undefined.
+at::Tensor recompute_h(const at::Tensor& e, const at::Tensor& g, GatedActivation act, at::Tensor& a) {
+  if (act == GatedActivation::Silu && cuda::swiglu_uses_kernel(e, g)) return cuda::swiglu_forward(e, g);
+  a = activation(e, act);
+  return a * g;
+}
+
+// {de, dg} for dh = d loss / d h. ATen's own SiLU/GELU backward: the op autograd runs on the
+// plain path, in one pass over the elements (not a chain of temporaries).
 std::pair<at::Tensor, at::Tensor> gated_backward(const at::Tensor& dh, const at::Tensor& e, const at::Tensor& g,
-                                                 GatedActivation act) {
-  if (act != GatedActivation::Silu) {
-    // ATen's own GELU backward: the very op autograd runs on the plain path.
-    const char* approx = gelu_approximation(act);
-    return {at::gelu_backward(dh * g, e, approx), dh * at::gelu(e, approx)};
-  }
-  if (cuda::swiglu_uses_kernel(e, g) && dh.is_contiguous() && dh.scalar_type() == e.scalar_type())
-    return cuda::swiglu_backward(dh, e, g);
-  // d silu(e) / de = s (1 + e (1 - s)), s = sigmoid(e); in float32 for half-precision e.
-  const at::ScalarType wide = e.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  const at::Tensor ef = e.to(wide), gf = g.to(wide), dhf = dh.to(wide);
-  const at::Tensor sig = at::sigmoid(ef);
-  return {(dhf * gf * sig * (1 + ef * (1 - sig))).to(e.scalar_type()), (dhf * ef * sig).to(e.scalar_type())};
+                                                 const at::Tensor& a, GatedActivation act) {
+  if (!a.defined() && dh.is_contiguous() && dh.scalar_type() == e.scalar_type())
+    return cuda::swiglu_backward(dh, e, g);  // the kernel path of recompute_h
+  const at::Tensor act_e = a.defined() ? a : activation(e, act);
+  const at::Tensor dg = dh * act_e;
+  if (act == GatedActivation::Silu) return {at::silu_backward(dh * g, e), dg};
+  return {at::gelu_backward(dh * g, e, gelu_approximation(act)), dg};
 }
 
 class LoraGatedMlp : public torch::autograd::Function<LoraGatedMlp> {
@@ -92,9 +99,10 @@ class LoraGatedMlp : public torch::autograd::Function<LoraGatedMlp> {
     };
 
     // h is recomputed, not saved: one [N, intermediate] tensor less per layer.
-    at::Tensor dh, dx;
-    project_back(p.size() - 1, dy, gated(e, g, spec->act), /*need_d_in=*/true, dh);
-    const auto [de, dg] = gated_backward(dh, e, g, spec->act);
+    at::Tensor dh, dx, a;
+    project_back(p.size() - 1, dy, recompute_h(e, g, spec->act, a), /*need_d_in=*/true, dh);
+    const auto [de, dg] = gated_backward(dh, e, g, a, spec->act);
+    a = at::Tensor();
     if (spec->merged()) {
       project_back(0, at::cat({de, dg}, 1), x2d, spec->need_dx, dx);
     } else {
@@ -171,8 +179,7 @@ at::Tensor lora_gated_mlp_reference(const at::Tensor& x, const std::vector<LowRa
   } else {
     g = outs[1];
   }
-  const at::Tensor a = act == GatedActivation::Silu ? at::silu(e) : at::gelu(e, gelu_approximation(act));
-  return lora_linear_group_reference(a * g, {down})[0];
+  return lora_linear_group_reference(activation(e, act) * g, {down})[0];
 }
 
 }  // namespace axl::kernels
