@@ -279,4 +279,26 @@ TEST(FusedChunkedCrossEntropy, MatchesAutogradWithIgnoredTokens) {
   check_chunked_ce(at::kBFloat16, 1e-2);
 }
 
+// Ignored rows skip the head's GEMMs: all ignored gives a zero loss with zero (not missing)
+// gradients; ignored rows get exactly zero gradient rows.
+TEST(FusedChunkedCrossEntropy, IgnoredRowsGetZeroGradients) {
+  at::manual_seed(23);
+  const at::Tensor hidden = at::randn({6, 8}, at::kDouble).requires_grad_(true);
+  const at::Tensor weight = at::randn({50, 8}, at::kDouble).requires_grad_(true);
+  at::Tensor none = axl::kernels::linear_cross_entropy_sum(hidden, weight, at::full({6}, -100, at::kLong));
+  EXPECT_EQ(none.item<double>(), 0.0);
+  none.backward();
+  EXPECT_EQ(hidden.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(weight.grad().abs().sum().item<double>(), 0.0);
+  hidden.mutable_grad().reset();
+  weight.mutable_grad().reset();
+  const at::Tensor targets = at::tensor(std::vector<int64_t>{-100, 3, -100, -100, 49, -100});
+  at::Tensor some = axl::kernels::linear_cross_entropy_sum(hidden, weight, targets, -100, 1);
+  some.backward();
+  const at::Tensor ref = axl::kernels::linear_cross_entropy_sum_reference(hidden, weight, targets);
+  EXPECT_NEAR(some.item<double>(), ref.item<double>(), 1e-12);
+  for (int64_t row : {0, 2, 3, 5}) EXPECT_EQ(hidden.grad()[row].abs().sum().item<double>(), 0.0) << row;
+  EXPECT_GT(hidden.grad()[1].abs().sum().item<double>(), 0.0);
+}
+
 }  // namespace

@@ -97,7 +97,15 @@ at::Tensor linear_cross_entropy_sum(const at::Tensor& hidden, const at::Tensor& 
   if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, (int64_t{1} << 24) / std::max<int64_t>(1, weight.size(0)));
   const at::Tensor t = targets.to(at::kLong).contiguous();
   cuda::check_targets_in_vocab(t, weight.size(0), ignore_index);  // once here, not per chunk
-  return LinearCrossEntropy::apply(hidden, weight, t, ignore_index, chunk_rows);
+  // Rows whose target is ignored (prompt tokens without train_on_inputs, padding) add nothing
+  // to the loss or the gradients: the head's GEMMs skip them. index_select's backward gives
+  // them zero gradient rows.
+  const at::Tensor keep = t.ne(ignore_index);
+  const int64_t kept = keep.sum().item<int64_t>();
+  if (kept == t.size(0)) return LinearCrossEntropy::apply(hidden, weight, t, ignore_index, chunk_rows);
+  const at::Tensor rows = keep.nonzero().squeeze(1);
+  return LinearCrossEntropy::apply(hidden.index_select(0, rows), weight, t.index_select(0, rows), ignore_index,
+                                   chunk_rows);
 }
 
 at::Tensor linear_cross_entropy_sum_reference(const at::Tensor& hidden, const at::Tensor& weight,

@@ -16,7 +16,8 @@ namespace axl::kernels {
 // as at::cross_entropy_loss(linear(hidden, weight).float(), targets, Sum, ignore_index).
 // hidden [N, H] and weight [V, H] in float32 or bfloat16 (the GEMMs run in that dtype, as
 // the plain path's do; float64 too, with float64 logits); targets [N] int64. Ignored rows add
-// nothing (callers divide by the trained-token count: train/token_loss.h). A 0-dim float32
+// nothing and are left out of the head's GEMMs (callers divide by the trained-token count:
+// train/token_loss.h). A target outside [0, V) is an error. A 0-dim float32
 // (float64) tensor with autograd to hidden
 // and weight. chunk_rows <= 0 picks about 16M logits per chunk (64 MB in float32: fewer chunks
 // mean fewer repacks of the head weight by the GEMM, 5% of a step at 32k vocab).
