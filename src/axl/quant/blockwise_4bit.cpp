@@ -1,5 +1,10 @@
 #include "axl/quant/blockwise_4bit.h"
 
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "axl/core/error.h"
@@ -97,7 +102,43 @@ Quantized4bit quantize_4bit(const at::Tensor& w, Quant4Type type, int64_t blocks
   return q;
 }
 
+namespace {
+
+// out[i] = T(code[c_i] * scale[i / blocksize]) with c_i the i-th nibble (high nibble first):
+// the reference's float32 product, rounded once to T by the same conversion ATen's copy uses.
+template <typename T>
+void dequantize_4bit_cpu(const uint8_t* bytes, const float* code, const float* scales, int64_t n, int64_t blocksize,
+                         T* out) {
+  const int64_t blocks = (n + blocksize - 1) / blocksize;
+  at::parallel_for(0, blocks, std::max<int64_t>(1, 16384 / blocksize), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      T table[16];
+      for (int c = 0; c < 16; ++c) table[c] = static_cast<T>(code[c] * scales[b]);
+      const int64_t end = std::min(n, (b + 1) * blocksize);
+      for (int64_t i = b * blocksize; i < end; ++i) {
+        const uint8_t byte = bytes[i >> 1];
+        out[i] = table[(i & 1) ? (byte & 15) : (byte >> 4)];
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void dequantize_4bit_into(const Quantized4bit& q, at::Tensor& out) {
+  const bool cpu = out.device().is_cpu() && q.packed.device().is_cpu() && out.is_contiguous() &&
+                   (q.packed.scalar_type() == at::kByte || q.packed.element_size() == 1) && q.packed.is_contiguous();
+  if (!cpu || out.numel() != q.numel()) return dequantize_4bit_reference_into(q, out);
+  const at::Tensor code = q.code.to(at::kFloat).contiguous();
+  const at::Tensor scales = q.block_scales().to(at::kFloat).contiguous();
+  const auto* bytes = static_cast<const uint8_t*>(q.packed.data_ptr());
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, out.scalar_type(), "dequantize_4bit_cpu", [&] {
+    dequantize_4bit_cpu<scalar_t>(bytes, code.data_ptr<float>(), scales.data_ptr<float>(), q.numel(), q.blocksize,
+                                  out.data_ptr<scalar_t>());
+  });
+}
+
+void dequantize_4bit_reference_into(const Quantized4bit& q, at::Tensor& out) {
   const int64_t n = q.numel();
   at::Tensor bytes = q.packed.reshape({-1});
   if (bytes.scalar_type() != at::kByte) bytes = bytes.view(at::kByte);

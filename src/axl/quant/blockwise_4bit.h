@@ -41,8 +41,13 @@ Quantized4bit quantize_4bit(const at::Tensor& w, Quant4Type type, int64_t blocks
 // The dequantised weight in `dtype`, shaped like the original.
 at::Tensor dequantize_4bit(const Quantized4bit& q, at::ScalarType dtype = at::kFloat);
 // The same into an existing tensor of the right numel (reused across calls); float32 scales
-// multiply in float32 as bitsandbytes does, then round once to out's dtype.
+// multiply in float32 as bitsandbytes does, then round once to out's dtype. On the CPU a
+// single pass over the packed bytes (a 16-entry table per block) into a contiguous out;
+// elsewhere, and for other layouts, the ATen reference below.
 void dequantize_4bit_into(const Quantized4bit& q, at::Tensor& out);
+// The plain-ATen reference (unpacked codes, a table lookup, a product): the CPU loop must
+// equal it bit for bit (tests/quant).
+void dequantize_4bit_reference_into(const Quantized4bit& q, at::Tensor& out);
 
 // Moves every tensor of the state to `device` (the forward dequantises where the input lives).
 void move_to(Quantized4bit& q, at::Device device);
