@@ -3,6 +3,7 @@
 (`type: alpaca`, prompt tokens not trained) on unsloth_memory.py's random Llama (hidden 512,
 8 layers, vocab 32000) with the fixtures' 32k tokenizer, LoRA r 16 on all linear layers:
   lora            sequence_len 512, micro-batch 4, padded to the longest (Axolotl's collator)
+  lora-grouped    the same with group_by_length (mega-batches sorted by length)
   lora-packed     sample_packing, one row of 2048 tokens per step
   qlora           lora + load_in_4bit (NF4, double quantisation)
 Each run's summary line ("done: ... tok/s ... peak RSS ...") gives tokens/s (real tokens, not
@@ -19,6 +20,7 @@ from train_lora import emit, write_model  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNS = [
     ("lora", "sequence_len: 512\nmicro_batch_size: 4\nmax_steps: 24\n"),
+    ("lora-grouped", "sequence_len: 512\nmicro_batch_size: 4\ngroup_by_length: true\nmax_steps: 24\n"),
     ("lora-packed", "sequence_len: 2048\nmicro_batch_size: 1\nsample_packing: true\nmax_steps: 6\n"),
     ("qlora", "adapter: qlora\nload_in_4bit: true\nsequence_len: 512\nmicro_batch_size: 4\nmax_steps: 24\n"),
 ]

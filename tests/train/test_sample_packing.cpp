@@ -167,6 +167,47 @@ TEST(SamplePacking, PackedRowsRestartPositionsAndMaskFirstLabels) {
   }
 }
 
+// group_by_length: every record once per epoch, each mega-batch (here 50 micro-batches of 2
+// over 400 records: min(400 / 8, 50)) sorted longest first, still seeded by epoch; padding
+// over the epoch falls.
+TEST(GroupByLength, MegaBatchesSortedLongestFirstAndLessPadding) {
+  std::vector<int> lengths;
+  for (int i = 0; i < 400; ++i) lengths.push_back(2 + (i * 37) % 97);
+  auto store = records(lengths, /*prompt=*/1);
+  BatcherOptions o;
+  o.micro_batch_size = 2;
+  Batcher plain(store, o);
+  o.group_by_length = true;
+  Batcher grouped(store, o);
+  for (int64_t epoch : {0, 1}) {
+    const auto order = grouped.epoch_order(epoch), plain_order = plain.epoch_order(epoch);
+    std::vector<size_t> sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);
+    for (size_t begin = 0; begin < order.size(); begin += 100) {
+      // Each mega-batch holds what the plain permutation holds there, sorted longest first.
+      std::vector<size_t> want(plain_order.begin() + static_cast<std::ptrdiff_t>(begin),
+                               plain_order.begin() + static_cast<std::ptrdiff_t>(begin + 100));
+      std::vector<size_t> got(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                              order.begin() + static_cast<std::ptrdiff_t>(begin + 100));
+      for (size_t i = 1; i < got.size(); ++i) EXPECT_GE(lengths[got[i - 1]], lengths[got[i]]);
+      std::sort(want.begin(), want.end());
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, want);
+    }
+  }
+  EXPECT_NE(grouped.epoch_order(0), grouped.epoch_order(1));
+  auto padded = [&](Batcher& b) {
+    int64_t pad = 0;
+    for (size_t i = 0; i < b.micro_batches_per_epoch(); ++i) {
+      const auto mb = b.micro_batch(0, i);
+      pad += mb.attention_mask.numel() - mb.attention_mask.sum().item<int64_t>();
+    }
+    return pad;
+  };
+  EXPECT_LT(padded(grouped) * 4, padded(plain));
+}
+
 TEST(SamplePacking, AlpacaAtSequenceLen512PacksAtLeast95Percent) {
   AXL_REQUIRE_FIXTURE(tokdir, "tokenizers/llama3");
   AXL_REQUIRE_FIXTURE(data, "datasets/alpaca/stanford_alpaca_data_1k.json");

@@ -103,6 +103,7 @@ struct Config {
   std::string excess_length_strategy = "drop";  // drop, truncate, raise
   int64_t min_sample_len = 2;
   bool train_on_inputs = false;
+  bool group_by_length = false;  // unpacked batches of similar lengths (train/batcher.h)
   std::optional<std::string> chat_template, chat_template_jinja, default_system_message;
   std::map<std::string, std::string> chat_template_kwargs;  // scalar values as written
   std::vector<std::string> eot_tokens;

@@ -233,6 +233,7 @@ void read_top_level_fields(const Origin& origin, const YAML::Node& root, Config&
   c.pretrain_multipack_attn = r.get("pretrain_multipack_attn", true);
   c.pretraining_sample_concatenation = r.opt_bool("pretraining_sample_concatenation");
   c.train_on_inputs = r.get("train_on_inputs", false);
+  c.group_by_length = r.get("group_by_length", false);
   c.chat_template = r.opt_string("chat_template");
   c.chat_template_jinja = r.opt_string("chat_template_jinja");
   check_chat_template(r, "chat_template", c.chat_template);

@@ -30,7 +30,8 @@ const std::set<std::string>& implemented_top_level() {
       "eot_tokens", "default_system_message", "train_on_inputs", "flash_attention",
       "sdp_attention", "eager_attention", "flex_attention", "xformers_attention",
       "sage_attention", "attn_implementation", "strict", "load_in_4bit", "load_in_8bit", "bnb_config_kwargs",
-      "pretraining_dataset", "streaming", "pretrain_multipack_attn", "pretraining_sample_concatenation"};
+      "pretraining_dataset", "streaming", "pretrain_multipack_attn", "pretraining_sample_concatenation",
+      "group_by_length"};
   return keys;
 }
 

@@ -206,6 +206,7 @@ std::string resolved_config_yaml(const Config& c) {
   e << YAML::Key << "excess_length_strategy" << YAML::Value << c.excess_length_strategy;
   e << YAML::Key << "min_sample_len" << YAML::Value << c.min_sample_len;
   e << YAML::Key << "train_on_inputs" << YAML::Value << c.train_on_inputs;
+  if (c.group_by_length) e << YAML::Key << "group_by_length" << YAML::Value << true;
   put(e, "chat_template", c.chat_template);
   put(e, "chat_template_jinja", c.chat_template_jinja);
   if (!c.chat_template_kwargs.empty()) e << YAML::Key << "chat_template_kwargs" << YAML::Value << YAML::Flow << c.chat_template_kwargs;

@@ -36,7 +36,20 @@ std::vector<size_t> Batcher::epoch_order(int64_t epoch) const {
   }
   // A distinct, reproducible permutation per epoch (the seed mixed with the epoch number).
   const uint64_t epoch_seed = options_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1;
-  return data::seeded_permutation(n, epoch_seed);
+  std::vector<size_t> order = data::seeded_permutation(n, epoch_seed);
+  if (options_.group_by_length && !options_.sample_packing) {
+    const size_t mbs = static_cast<size_t>(options_.micro_batch_size);
+    const size_t mega = mbs * std::max<size_t>(1, std::min<size_t>(n / (mbs * 4), 50));
+    for (size_t begin = 0; begin < n; begin += mega) {
+      const auto first = order.begin() + static_cast<std::ptrdiff_t>(begin);
+      const auto last = order.begin() + static_cast<std::ptrdiff_t>(std::min(n, begin + mega));
+      // Stable: equal lengths keep the permutation's order, so the order stays seeded.
+      std::stable_sort(first, last, [&](size_t a, size_t b) {
+        return store_.input_ids(a).size() > store_.input_ids(b).size();
+      });
+    }
+  }
+  return order;
 }
 
 MicroBatch Batcher::micro_batch(int64_t epoch, size_t index) {

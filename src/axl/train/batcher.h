@@ -26,6 +26,10 @@ struct BatcherOptions {
   int64_t sequence_len = 0;
   bool pad_to_sequence_len = true;
   int64_t max_samples_per_row = 200;  // sample_packing_bin_size
+  // group_by_length (unpacked, shuffled): the epoch's permutation is cut into mega-batches of
+  // min(records / (4 x micro_batch_size), 50) micro-batches, each sorted longest first, as
+  // transformers' LengthGroupedSampler does: micro-batches of similar lengths, less padding.
+  bool group_by_length = false;
 };
 
 class Batcher {
