@@ -167,9 +167,9 @@ TEST(SamplePacking, PackedRowsRestartPositionsAndMaskFirstLabels) {
   }
 }
 
-// group_by_length: every record once per epoch, each mega-batch (here 50 micro-batches of 2
-// over 400 records: min(400 / 8, 50)) sorted longest first, still seeded by epoch; padding
-// over the epoch falls.
+// group_by_length: every record once per epoch, each mega-batch (here 50 x 2 records over 400:
+// min(400 / 8, 50) batches of micro-batch 2 x accumulation 1) sorted longest first, still
+// seeded by epoch; padding over the epoch falls.
 TEST(GroupByLength, MegaBatchesSortedLongestFirstAndLessPadding) {
   std::vector<int> lengths;
   for (int i = 0; i < 400; ++i) lengths.push_back(2 + (i * 37) % 97);
@@ -197,6 +197,15 @@ TEST(GroupByLength, MegaBatchesSortedLongestFirstAndLessPadding) {
     }
   }
   EXPECT_NE(grouped.epoch_order(0), grouped.epoch_order(1));
+  // With gradient accumulation the Trainer's batch is micro x accumulation: B = 8 gives
+  // mega-batches of 8 x min(400 / 32, 50) = 96 records.
+  o.length_group_batch = 8;
+  const auto by96 = Batcher(store, o).epoch_order(0);
+  for (size_t i = 1; i < by96.size(); ++i)
+    if (i % 96 != 0) EXPECT_GE(lengths[by96[i - 1]], lengths[by96[i]]) << i;
+  bool unsorted_at_a_boundary = false;
+  for (size_t i = 96; i < by96.size(); i += 96) unsorted_at_a_boundary |= lengths[by96[i - 1]] < lengths[by96[i]];
+  EXPECT_TRUE(unsorted_at_a_boundary);  // each mega-batch sorted on its own, not the epoch
   auto padded = [&](Batcher& b) {
     int64_t pad = 0;
     for (size_t i = 0; i < b.micro_batches_per_epoch(); ++i) {

@@ -27,9 +27,11 @@ struct BatcherOptions {
   bool pad_to_sequence_len = true;
   int64_t max_samples_per_row = 200;  // sample_packing_bin_size
   // group_by_length (unpacked, shuffled): the epoch's permutation is cut into mega-batches of
-  // min(records / (4 x micro_batch_size), 50) micro-batches, each sorted longest first, as
+  // min(records / (4 x B), 50) x B records, B = length_group_batch (the Trainer's
+  // micro_batch_size x gradient_accumulation_steps), each sorted longest first, as
   // transformers' LengthGroupedSampler does: micro-batches of similar lengths, less padding.
   bool group_by_length = false;
+  int64_t length_group_batch = 0;  // 0: micro_batch_size
 };
 
 class Batcher {

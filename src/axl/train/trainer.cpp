@@ -283,6 +283,7 @@ TrainSummary train(TrainingRun& run, const TrainerOptions& opts) {
   bo.sequence_len = cfg.sequence_len;
   bo.pad_to_sequence_len = cfg.pad_to_sequence_len;
   bo.group_by_length = cfg.group_by_length;
+  bo.length_group_batch = cfg.micro_batch_size * cfg.gradient_accumulation_steps;
   Batcher batcher(run.data.train, bo);
   // Streamed datasets have no epochs: max_steps (required) makes the schedule, and the whole
   // run counts as one epoch for the epoch HF logs.
