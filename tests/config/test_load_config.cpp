@@ -245,6 +245,14 @@ TEST(ConfigLoad, ResolvedConfigReadsBackAsTheSameRun) {
   EXPECT_EQ(axl::config::resolved_config_yaml(load_text(second).config), second);
 }
 
+TEST(ConfigLoad, GroupByLengthIsReadAndWarnsWhenPacked) {
+  EXPECT_TRUE(load_text(base_yaml() + "group_by_length: true\n").config.group_by_length);
+  const auto packed = load_text(base_yaml() + "group_by_length: true\nsample_packing: true\n");
+  bool warned = false;
+  for (const auto& w : packed.warnings) warned |= w.find("group_by_length has no effect") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
 TEST(ConfigLoad, DatasetOptionsForTheDataModule) {
   auto c = load_text(
                "base_model: m\nlearning_rate: 1e-4\nchat_template: chatml\ntrain_on_inputs: true\n"

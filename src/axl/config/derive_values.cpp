@@ -171,6 +171,9 @@ void derive_values(const Origin& origin, const YAML::Node& root, const std::stri
     if (c.val_set_size > 0)
       r.fail("val_set_size", "is not supported with streaming datasets; use test_datasets for evaluation");
   }
+  // Packed rows are planned by length already; the sampler that group_by_length changes is not used.
+  if (c.group_by_length && (c.sample_packing || !c.pretraining_dataset.empty() || c.streaming))
+    warnings.push_back(r.where("group_by_length") + ": group_by_length has no effect on packed or streamed data; ignored");
   // Virtual tokens go in front of a whole row, so a packed row's later samples would not get them.
   if ((c.sample_packing || c.eval_sample_packing) && (c.adapter == "prefix_tuning" || c.adapter == "prompt_tuning"))
     r.fail(c.sample_packing ? "sample_packing" : "eval_sample_packing",
