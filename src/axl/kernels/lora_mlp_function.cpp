@@ -23,21 +23,17 @@ struct MlpSpec : torch::CustomClassHolder {
 
 const char* gelu_approximation(GatedActivation act) { return act == GatedActivation::GeluTanh ? "tanh" : "none"; }
 
-at::Tensor activation(const at::Tensor& e, GatedActivation act) {
-  return act == GatedActivation::Silu ? at::silu(e) : at::gelu(e, gelu_approximation(act));
-}
-
 // act(e) * g in e's dtype, as the plain path computes it (the SwiGLU kernel when it runs).
 at::Tensor gated(const at::Tensor& e, const at::Tensor& g, GatedActivation act) {
   if (act == GatedActivation::Silu) return cuda::swiglu_forward(e, g);
-  return activation(e, act) * g;
+  return apply_activation(e, act) * g;
 }
 
 // h = act(e) * g recomputed for the backward, keeping act(e) (`a`) for dg = dh * a. The
 // SwiGLU kernel, when it runs, makes h in one pass and leaves `a` undefined.
 at::Tensor recompute_h(const at::Tensor& e, const at::Tensor& g, GatedActivation act, at::Tensor& a) {
   if (act == GatedActivation::Silu && cuda::swiglu_uses_kernel(e, g)) return cuda::swiglu_forward(e, g);
-  a = activation(e, act);
+  a = apply_activation(e, act);
   return a * g;
 }
 
@@ -47,7 +43,7 @@ std::pair<at::Tensor, at::Tensor> gated_backward(const at::Tensor& dh, const at:
                                                  const at::Tensor& a, GatedActivation act) {
   if (!a.defined() && dh.is_contiguous() && dh.scalar_type() == e.scalar_type())
     return cuda::swiglu_backward(dh, e, g);  // the kernel path of recompute_h
-  const at::Tensor act_e = a.defined() ? a : activation(e, act);
+  const at::Tensor act_e = a.defined() ? a : apply_activation(e, act);
   const at::Tensor dg = dh * act_e;
   if (act == GatedActivation::Silu) return {at::silu_backward(dh * g, e), dg};
   return {at::gelu_backward(dh * g, e, gelu_approximation(act)), dg};
@@ -134,6 +130,10 @@ void check_parts(const std::vector<LowRankLinear>& gate_up) {
 
 }  // namespace
 
+at::Tensor apply_activation(const at::Tensor& e, GatedActivation act) {
+  return act == GatedActivation::Silu ? at::silu(e) : at::gelu(e, gelu_approximation(act));
+}
+
 std::optional<GatedActivation> gated_activation(const std::string& hidden_act) {
   if (hidden_act == "silu") return GatedActivation::Silu;
   if (hidden_act == "gelu_pytorch_tanh" || hidden_act == "gelu_new" || hidden_act == "gelu_fast")
@@ -179,7 +179,7 @@ at::Tensor lora_gated_mlp_reference(const at::Tensor& x, const std::vector<LowRa
   } else {
     g = outs[1];
   }
-  return lora_linear_group_reference(activation(e, act) * g, {down})[0];
+  return lora_linear_group_reference(apply_activation(e, act) * g, {down})[0];
 }
 
 }  // namespace axl::kernels

@@ -22,6 +22,8 @@ enum class GatedActivation { Silu, GeluTanh, Gelu };
 // The activation of a config.json hidden_act name, or nullopt when the fused MLP has none for
 // it (relu, ...): those keep the plain path.
 std::optional<GatedActivation> gated_activation(const std::string& hidden_act);
+// act(e) in e's dtype: at::silu, or at::gelu with the tanh approximation or exact.
+at::Tensor apply_activation(const at::Tensor& e, GatedActivation act);
 
 // x [..., hidden] -> [..., hidden]; `gate_up` is {gate, up} or {merged gate_up}. Autograd
 // reaches x and every A and B. Dropout multipliers are drawn in the unfused order (gate, up,

@@ -32,10 +32,7 @@ std::vector<LinearSlot*> DecoderLayer::slots() {
 namespace {
 
 at::Tensor activation(const std::string& name, const at::Tensor& x) {
-  if (name == "silu") return at::silu(x);
-  if (name == "gelu_pytorch_tanh" || name == "gelu_new" || name == "gelu_fast")
-    return at::gelu(x, "tanh");
-  if (name == "gelu") return at::gelu(x);
+  if (const auto gated = kernels::gated_activation(name)) return kernels::apply_activation(x, *gated);
   if (name == "relu") return at::relu(x);
   throw Error("unsupported activation '" + name + "'");
 }

@@ -38,9 +38,9 @@ std::vector<size_t> Batcher::epoch_order(int64_t epoch) const {
   const uint64_t epoch_seed = options_.seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1;
   std::vector<size_t> order = data::seeded_permutation(n, epoch_seed);
   if (options_.group_by_length && !options_.sample_packing) {
-    const size_t b = static_cast<size_t>(options_.length_group_batch > 0 ? options_.length_group_batch
-                                                                          : options_.micro_batch_size);
-    const size_t mega = b * std::max<size_t>(1, std::min<size_t>(n / (b * 4), 50));
+    const size_t batch = static_cast<size_t>(options_.length_group_batch > 0 ? options_.length_group_batch
+                                                                              : options_.micro_batch_size);
+    const size_t mega = batch * std::max<size_t>(1, std::min<size_t>(n / (batch * 4), 50));
     for (size_t begin = 0; begin < n; begin += mega) {
       const auto first = order.begin() + static_cast<std::ptrdiff_t>(begin);
       const auto last = order.begin() + static_cast<std::ptrdiff_t>(std::min(n, begin + mega));
